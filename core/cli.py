@@ -1,0 +1,22 @@
+"""The `jixiao` console command: noun-verb groups wired from each package."""
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="jixiao 绩效评级政策助手：政策文件、规则表与查询工具。", no_args_is_help=True,
+                  add_completion=False)
+
+
+def _wire() -> None:
+    from jixiao.bot import cli as tool_cli
+    from jixiao.bot import cli_rules
+    from jixiao.knowledge.ingest.cli import docs_app
+
+    app.add_typer(docs_app, name="docs", help="政策文件：导入、列表。")
+    tool_cli.register(app)
+    cli_rules.register(app)
+
+
+def main() -> None:
+    _wire()
+    app()

@@ -1,0 +1,38 @@
+"""One settings class; every variable is listed in .env.example."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jixiao.errors import ConfigError
+
+PACKAGE_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from JIXIAO_* environment variables or a .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="JIXIAO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="Indexes, SQLite stores, logs.")
+    sources_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "sources")
+    tables_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "tables")
+    region: str = "重庆"
+    log_json: bool = False
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+
+    def check(self) -> "Settings":
+        """Refuse settings that cannot work, naming the variable to fix."""
+        for name in ("sources_dir", "tables_dir"):
+            path = getattr(self, name)
+            if not Path(path).is_dir():
+                raise ConfigError(f"JIXIAO_{name.upper()}={str(path)!r} is not a directory; point it at the knowledge folder")
+        if self.llm_base_url and not self.llm_api_key and self.env == "production":
+            raise ConfigError("JIXIAO_LLM_BASE_URL is set but JIXIAO_LLM_API_KEY is empty; set the key or unset the URL")
+        return self

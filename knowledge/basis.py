@@ -1,0 +1,59 @@
+"""Legal basis carried by every table row, and the check that its quote is in the document."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+SOURCES_DIR = Path(__file__).parent / "sources"
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": "[", "〕": "]", "—": "-", "－": "-"})
+
+
+def normalize(text: str) -> str:
+    """Fold width, quotes and all white space so a quote survives re-formatting of its source."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = re.sub(r"[|#*>`]", "", text)  # markdown table pipes, headings, emphasis
+    return re.sub(r"\s+", "", text)
+
+
+class Basis(BaseModel):
+    """Where a rule comes from: document id, clause, and the sentence that states it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    doc_id: str
+    section: str
+    quote: str
+    loaded: bool = True
+    seen_at: str | None = None
+    secondary: bool = False
+
+    @model_validator(mode="after")
+    def _not_loaded_names_where_seen(self) -> "Basis":
+        if not self.loaded and not self.seen_at:
+            raise ValueError(f"basis for {self.doc_id!r} is not loaded: give seen_at (where it was seen)")
+        return self
+
+    def cite(self) -> str:
+        return f"{self.doc_id} {self.section}"
+
+
+@lru_cache(maxsize=64)
+def source_text(doc_id: str, sources_dir: Path = SOURCES_DIR) -> str | None:
+    """The normalised body of a loaded source, or None when the document is not in the corpus."""
+    path = sources_dir / f"{doc_id}.md"
+    if not path.exists():
+        return None
+    raw = path.read_text(encoding="utf-8")
+    if raw.startswith("---"):
+        raw = raw.split("---", 2)[2]
+    return normalize(raw)
+
+
+def quote_found(basis: Basis, sources_dir: Path = SOURCES_DIR) -> bool:
+    text = source_text(basis.doc_id, sources_dir)
+    return text is not None and normalize(basis.quote) in text
