@@ -3,7 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+mkdir -p var
+log=var/setup.log
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
-echo "jixiao 已安装：.venv/bin/jixiao --help"
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[dev]'; } >"$log" 2>&1; then
+  tail -n 40 "$log"
+  echo "安装失败，完整日志见 $log" >&2
+  exit 1
+fi
+echo "jixiao 已安装：.venv/bin/jixiao --help（安装日志：$log）"
