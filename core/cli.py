@@ -9,12 +9,18 @@ app = typer.Typer(help="jixiao 绩效评级政策助手：政策文件、规则�
 
 def _wire() -> None:
     from jixiao.bot import cli as tool_cli
+    from jixiao.bot.assess import cli as assess_cli
+    from jixiao.bot import cli_ask
+    from jixiao.retrieval import cli as retrieval_cli
     from jixiao.bot import cli_rules
     from jixiao.knowledge.ingest.cli import docs_app
 
     app.add_typer(docs_app, name="docs", help="政策文件：导入、列表。")
     tool_cli.register(app)
     cli_rules.register(app)
+    assess_cli.register(app)
+    retrieval_cli.register(app)
+    cli_ask.register(app)
 
 
 def main() -> None:

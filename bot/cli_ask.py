@@ -1,0 +1,69 @@
+"""`jixiao ask` and `jixiao chat`: the assistant from the command line."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import typer
+
+from jixiao.bot.turn import Assistant
+from jixiao.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant with passage search when an index exists, tools only otherwise."""
+    search = None
+    try:
+        from jixiao.retrieval.search import open_retriever
+
+        search = open_retriever(settings)
+    except FileNotFoundError as exc:
+        log.warning("no retrieval index (%s): run `jixiao index`; answering with tools only", exc)
+    except ImportError as exc:  # retrieval extras not installed
+        log.warning("retrieval unavailable (%s); answering with tools only", exc)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Assistant(search=search, store_path=settings.data_dir / "conversations.db")
+
+
+def _as_json(question: str, answer) -> str:
+    return json.dumps({"question": question, "answer": answer.text, "citations": answer.citations,
+                       "tools": answer.tools,
+                       "escalate": answer.escalate, "confidence": answer.confidence},
+                      ensure_ascii=False, default=str)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ask")
+    def ask(
+        question: str = typer.Argument(None, help="问题；与 --json 合用且省略时，从标准输入逐行读取"),
+        as_json: bool = typer.Option(False, "--json", help="输出 JSON（每个问题一行）"),
+        user: str = typer.Option("cli", "--user", help="用户 ID（追问上下文按用户保存）"),
+    ) -> None:
+        """提一个问题，得到带出处的回答。"""
+        bot = build_assistant(Settings())
+        if question is None:
+            if not as_json:
+                typer.echo("请提供问题，或使用 --json 从标准输入逐行读取问题。", err=True)
+                raise typer.Exit(2)
+            for line in sys.stdin:
+                line = line.rstrip("\n")
+                if line.strip():
+                    typer.echo(_as_json(line, bot.reply(user, line)))
+            return
+        answer = bot.reply(user, question)
+        typer.echo(_as_json(question, answer) if as_json else answer.text)
+
+    @app.command("chat")
+    def chat(user: str = typer.Option("cli", "--user", help="用户 ID")) -> None:
+        """交互式对话，保留上下文（如“那C级呢？”）。输入“退出”结束。"""
+        bot = build_assistant(Settings())
+        typer.echo("您好，我是绩效评级政策助手。请提问，输入“退出”结束。")
+        for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: input("> "), None):
+            text = line.strip()
+            if text in {"退出", "exit", "quit"}:
+                break
+            if text:
+                typer.echo(bot.reply(user, text).text)

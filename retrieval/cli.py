@@ -1,0 +1,48 @@
+"""`jixiao index` and `jixiao search`: wired into the root app by `register(app)`."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+
+def _retriever():
+    from jixiao.retrieval.search import RetrievalConfig, Retriever
+
+    return Retriever(RetrievalConfig.from_settings())
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("index")
+    def index_cmd(rebuild: bool = typer.Option(False, "--rebuild", help="丢弃向量索引后重建（更换嵌入模型后必须）。")) -> None:
+        """建立/增量更新检索索引（按内容哈希，只嵌入新增或变化的片段）。"""
+        report = _retriever().index(rebuild=rebuild)
+        typer.echo(f"chunks={report.chunks} added={report.added} removed={report.removed} "
+                   f"kept={report.kept} seconds={report.seconds:.1f}")
+
+    @app.command("search")
+    def search_cmd(
+        question: Optional[str] = typer.Argument(None, help="问题；与 --json 同用且省略时从标准输入逐行读取。"),
+        k: int = typer.Option(5, "-k", help="返回条数。"),
+        as_json: bool = typer.Option(False, "--json", help="每个问题输出一行 JSON。"),
+        jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="只查某地文件，如 重庆。"),
+        kind: Optional[str] = typer.Option(None, "--kind", help="notice / attachment / plan / guide"),
+    ) -> None:
+        """检索政策原文片段（向量 0.7 + BM25 0.3 融合）。"""
+        if question is None and not as_json:
+            raise typer.BadParameter("请给出问题，或用 --json 从标准输入读取")
+        retriever = _retriever()
+        retriever.warm_up()
+        filters = {"jurisdiction": jurisdiction, "kind": kind}
+        questions = [question] if question is not None else [ln.strip() for ln in sys.stdin if ln.strip()]
+        for q in questions:
+            hits = retriever.search(q, k=k, filters=filters)
+            if as_json:
+                typer.echo(json.dumps({"question": q, "results": [h.to_json() for h in hits]}, ensure_ascii=False))
+                continue
+            typer.echo(f"问：{q}")
+            for i, h in enumerate(hits, 1):
+                snippet = h.text.split("\n", 1)[-1].replace("\n", " ")[:120]
+                typer.echo(f"{i}. [{h.score:.3f}] {h.title} {h.section}\n   {snippet}")

@@ -1,0 +1,118 @@
+"""BM25 over jieba tokens, with a domain user dictionary; persisted as JSON under the data dir."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+# Terms jieba must keep whole (besides every industry name, branch and synonym in industries.yaml).
+DOMAIN_TERMS = [
+    "绩效引领", "非绩效引领", "引领性", "创B争A", "门禁系统", "应急减排", "绩效分级", "绩效评级", "一厂一策",
+    "重污染天气", "重点行业", "非重点行业", "民生保障", "保障类企业", "豁免", "超低排放", "无组织排放",
+    "有组织排放", "在线监测", "惠企措施", "惠企10条", "技术指南", "地方指南", "市级集中审查", "专家现场审查",
+    "区县预审", "B级", "A级", "C级", "D级", "B-级", "移动源", "非道路移动机械", "国五", "国六", "秋冬季",
+    "治气", "环评", "排污许可", "清单", "应急管理系统", "申报材料", "减排清单", "错峰生产", "停限产",
+]
+_PUNCT = re.compile(r"^[\s\W_]+$", re.UNICODE)
+
+
+def domain_terms(tables_dir: str | Path | None) -> list[str]:
+    terms = list(DOMAIN_TERMS)
+    path = Path(tables_dir) / "industries.yaml" if tables_dir else None
+    if path and path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for ind in data.get("industries", []) or []:
+            terms.append(ind.get("name", ""))
+            terms += ind.get("synonyms", []) or []
+            for br in ind.get("branches", []) or []:
+                terms.append(br.get("name", ""))
+                terms += br.get("synonyms", []) or []
+    out, seen = [], set()
+    for t in terms:
+        t = str(t).strip()
+        if t and t not in seen and " " not in t:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+class Tokenizer:
+    """A private jieba instance (the global one is left alone) with the domain dictionary added."""
+
+    def __init__(self, tables_dir: str | Path | None = None, terms: list[str] | None = None):
+        self.terms = domain_terms(tables_dir) + list(terms or [])
+        self._jieba = None
+
+    def _load(self):
+        if self._jieba is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            for t in self.terms:
+                tok.add_word(t, freq=max(2000, 1000 * len(t)))
+            self._jieba = tok
+        return self._jieba
+
+    def warm_up(self) -> None:
+        self._load().cut("预热")
+
+    def tokens(self, text: str) -> list[str]:
+        """Search-mode tokens (whole words plus their sub-words), lower-cased, punctuation dropped."""
+        return [t.lower() for t in self._load().cut_for_search(text) if t.strip() and not _PUNCT.match(t)]
+
+    def cut(self, text: str) -> list[str]:
+        return [t for t in self._load().cut(text) if t.strip()]
+
+
+class BM25Index:
+    """Okapi BM25 over pre-tokenised chunks; keeps each chunk's record (text, metadata) for hits."""
+
+    def __init__(self, ids: list[str], tokens: list[list[str]], records: list[dict], k1: float = 1.5, b: float = 0.75):
+        self.ids, self.tokens, self.records, self.k1, self.b = ids, tokens, records, k1, b
+        self._pos = {cid: i for i, cid in enumerate(ids)}
+        n = len(ids)
+        self._tf = [Counter(t) for t in tokens]
+        self._len = np.array([len(t) for t in tokens], dtype=np.float64)
+        self._avg = float(self._len.mean()) if n else 0.0
+        df = Counter(w for t in tokens for w in set(t))
+        self._idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def record(self, cid: str) -> dict:
+        return self.records[self._pos[cid]]
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        out = np.zeros(len(self.ids))
+        if not self.ids:
+            return out
+        norm = self.k1 * (1 - self.b + self.b * self._len / (self._avg or 1.0))
+        for w in set(query_tokens):
+            idf = self._idf.get(w)
+            if idf is None:
+                continue
+            tf = np.array([c.get(w, 0) for c in self._tf], dtype=np.float64)
+            out += idf * tf * (self.k1 + 1) / (tf + norm)
+        return out
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": 1, "ids": self.ids, "tokens": self.tokens, "records": self.records},
+                                  ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BM25Index":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["ids"], data["tokens"], data["records"])

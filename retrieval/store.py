@@ -1,0 +1,147 @@
+"""Vector store: a Chroma PersistentClient collection fed with our own embeddings."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jixiao.errors import ConfigError
+from jixiao.retrieval.chunks import Chunk
+from jixiao.retrieval.embed import Embedder
+
+COLLECTION = "jixiao_chunks"
+REBUILD_HINT = "re-index with `jixiao index --rebuild`"
+
+
+class _ChromaEF:
+    """Chroma-facing embedding function so Chroma never falls back to its downloading default."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
+        if self._embedder is None:
+            raise ConfigError(f"no embedder bound to this collection; {REBUILD_HINT}")
+        return list(self._embedder.embed_passages(list(input)))
+
+    def embed_query(self, input: list[str]) -> list[np.ndarray]:
+        return [self._embedder.embed_query(t) for t in input]
+
+    ef_name = "jixiao"
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.ef_name
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "_ChromaEF":
+        # Chroma rebuilds persisted functions on get(); ours is always passed in, so hand back an
+        # unbound one that refuses to embed (it is never called: we pass embeddings explicitly).
+        return _ChromaEF(None)  # type: ignore[arg-type]
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    def validate_config(self, config: dict[str, Any]) -> None:
+        return None
+
+    def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        return None
+
+
+class VectorStore:
+    def __init__(self, path: str | Path, embedder: Embedder, collection: str = COLLECTION) -> None:
+        self.path, self.embedder, self.collection_name = Path(path), embedder, collection
+        self._client = None
+        self._col = None
+
+    def _client_(self):
+        if self._client is None:
+            import warnings
+
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            # Chroma tries to rebuild our (always passed-in) function when reading results; harmless.
+            warnings.filterwarnings("ignore", message="Could not reconstruct embedding function jixiao-")
+
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(self.path),
+                                                     settings=ChromaSettings(anonymized_telemetry=False))
+        return self._client
+
+    def open(self) -> "VectorStore":
+        if self._col is not None:
+            return self
+        client = self._client_()
+        names = {getattr(c, "name", c) for c in client.list_collections()}
+        # a subclass per embedder: Chroma calls name() on the class and stores it in the collection
+        ef_cls = type("_ChromaEF", (_ChromaEF,), {"ef_name": f"jixiao-{self.embedder.name}"})
+        ef = ef_cls(self.embedder)
+        if self.collection_name in names:
+            try:
+                col = client.get_collection(self.collection_name, embedding_function=ef)
+            except (ValueError, ConfigError) as exc:
+                raise ConfigError(f"vector index at {str(self.path)!r} was built with another embedder "
+                                  f"(current: {self.embedder.name!r}); {REBUILD_HINT}. ({exc})") from exc
+            built_with = (col.metadata or {}).get("embedder")
+            if built_with != self.embedder.name:
+                raise ConfigError(f"vector index at {str(self.path)!r} was built with embedder {built_with!r}, "
+                                  f"but the current embedder is {self.embedder.name!r}; {REBUILD_HINT}")
+        else:
+            col = client.create_collection(self.collection_name, embedding_function=ef,
+                                           metadata={"embedder": self.embedder.name, "dim": self.embedder.dim,
+                                                     "hnsw:space": "cosine"})
+        self._col = col
+        return self
+
+    def drop(self) -> None:
+        client = self._client_()
+        names = {getattr(c, "name", c) for c in client.list_collections()}
+        if self.collection_name in names:
+            client.delete_collection(self.collection_name)
+        self._col = None
+
+    def ids(self) -> set[str]:
+        return set(self.open()._col.get(include=[])["ids"])
+
+    def count(self) -> int:
+        return self.open()._col.count()
+
+    def add(self, chunks: list[Chunk], batch: int = 64) -> int:
+        """Embed and add chunks (the caller passes only new ones); returns how many were added."""
+        col = self.open()._col
+        for i in range(0, len(chunks), batch):
+            part = chunks[i:i + batch]
+            vectors = self.embedder.embed_passages([c.text for c in part])
+            col.add(ids=[c.id for c in part], embeddings=[v.tolist() for v in vectors],
+                    documents=[c.text for c in part], metadatas=[_scalar_meta(c.metadata) for c in part])
+        return len(chunks)
+
+    def delete(self, ids: list[str]) -> None:
+        if ids:
+            self.open()._col.delete(ids=list(ids))
+
+    def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first."""
+        col = self.open()._col
+        total = col.count()
+        if not total:
+            return []
+        res = col.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                        n_results=min(n, total), where=where or None, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+
+def _scalar_meta(meta: dict) -> dict:
+    return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in meta.items() if v is not None}
