@@ -61,6 +61,10 @@ def _front_matter(doc_id: str) -> dict:
     return (yaml.safe_load(m.group(1)) or {}) if m else {}
 
 
+def doc_jurisdiction(doc_id: str) -> str | None:
+    return _front_matter(doc_id).get("jurisdiction")
+
+
 def doc_title(doc_id: str, fallback: str | None = None) -> str:
     """《文件简称》 from the source's front matter, else the register, else `fallback`, else the id."""
     short = _front_matter(doc_id).get("short_title")

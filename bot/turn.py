@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from jixiao.bot.answer import RENDERERS, Answer, Citation, citation, cite_line, doc_title
+from jixiao.bot.answer import RENDERERS, Answer, Citation, citation, cite_line, doc_jurisdiction, doc_title
 from jixiao.bot.conversation import ConversationStore
 from jixiao.bot.incentives import grade_label, incentives, normalize_grade
 from jixiao.bot.industry import tier_scheme
@@ -73,7 +73,7 @@ class FakePassageSearch:
         self.calls.append((query, k, filters))
         hits = [h for h in self.hits if set(query) & set(h.text)]
         if filters and filters.get("jurisdiction"):
-            hits = [h for h in hits if filters["jurisdiction"] in h.title + h.doc_id]
+            hits = [h for h in hits if doc_jurisdiction(h.doc_id) == filters["jurisdiction"]]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
 
@@ -89,11 +89,21 @@ def _terms(query: str) -> set[str]:
     return {q[i:i + 2] for i in range(len(q) - 1)}
 
 
+_TABLE_HEAD = re.compile(r"^\|[^\n]*\n\|(?:\s*:?-+:?\s*\|)+[ \t]*(?:\n|$)", re.M)
+
+
+def _body(text: str) -> str:
+    """A chunk's text without its first line, the 《title》 + clause-path label added by chunking."""
+    if text.startswith("《"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return _TABLE_HEAD.sub("", text)  # a table's header row says nothing on its own
+
+
 def best_sentences(hits, query: str, limit: int = 3) -> list[tuple[str, Any]]:
     terms = _terms(query)
     scored = []
     for rank, h in enumerate(hits[:3]):
-        for s in _SENT.findall(h.text or ""):
+        for s in _SENT.findall(_body(h.text or "")):
             s = s.strip().lstrip("#").strip()
             overlap = sum(1 for t in terms if t in s)
             if overlap and 6 <= len(s) <= 300:
@@ -233,26 +243,36 @@ class Assistant:
     # -- passages
 
     def policy(self, u: Understanding, jurisdiction: str | None = None) -> Answer:
+        """Quote the best sentences of the retrieved clauses; 重庆 documents first, others labelled."""
         if self.search is None:
             return self.abstain(u, "需要查阅政策原文，但文件检索暂不可用")
-        filters = {"jurisdiction": jurisdiction} if jurisdiction else None
-        hits = list(self.search.search(u.query or u.text, k=5, filters=filters) or [])
+        query = u.query or u.text
+        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION)
+        fallback = False
+        if not picked and not jurisdiction:  # nothing in Chongqing's documents: look at the others, labelled
+            hits, picked = self._passages(query, None)
+            fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
-        if not hits or hits[0].score < self.min_score:
-            a = self.abstain(u, "在已收录的文件中没有找到明确规定")
-            a.chunks = chunks
-            return a
-        picked = best_sentences([h for h in hits if h.score >= self.min_score], u.query or u.text)
         if not picked:
             a = self.abstain(u, "在已收录的文件中没有找到明确规定")
             a.chunks = chunks
             return a
         lines, cites = [], []
-        if jurisdiction:
+        if jurisdiction and jurisdiction != DEFAULT_REGION:
             lines.append(f"以下是{jurisdiction}文件的规定，不是重庆的规定：")
+        elif fallback:
+            lines.append("重庆的文件中没有找到直接规定。以下是其他地方文件的规定，仅供参考，不适用于重庆：")
         for sentence, h in picked:
             c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
             cites.append(c)
-            lines.append(f"{sentence}（{c.label()}）")
+            place = doc_jurisdiction(h.doc_id)
+            tag = f"【{place}】" if fallback and place else ""
+            lines.append(f"{tag}{sentence}（{c.label()}）")
         return Answer("\n".join(lines), _cite_dicts(cites), [], escalate=False,
                       confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks)
+
+    def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
+        filters = {"jurisdiction": jurisdiction} if jurisdiction else None
+        hits = list(self.search.search(query, k=5, filters=filters) or [])
+        good = [h for h in hits if h.score >= self.min_score]
+        return hits, (best_sentences(good, query) if good else [])

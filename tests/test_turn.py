@@ -205,3 +205,15 @@ def test_split_for_wechat_truncates_to_three_parts_with_note():
 def test_split_for_wechat_cuts_unpunctuated_text():
     parts = split_for_wechat("字" * 1500)
     assert all(len(p.encode("utf-8")) <= 2048 for p in parts) and len(parts) == 3
+
+
+def test_policy_prefers_chongqing_and_labels_other_jurisdictions(tmp_path):
+    from jixiao.bot.turn import Assistant, FakeHit, FakePassageSearch
+
+    liaocheng = FakeHit("liaocheng-2020", "聊城绩效分级方案", "三（一）", "聊城：申报材料弄虚作假的企业，直接评为D级。", 0.75)
+    chongqing = FakeHit("cq-cbza-2024", "创B争A通知", "五、", "申报材料弄虚作假的，直接评定为最低等级。", 0.7)
+    both = Assistant(FakePassageSearch([liaocheng, chongqing]), tmp_path / "c.db").reply("u", "申报材料弄虚作假会怎样")
+    assert [c["doc_id"] for c in both.citations] == ["cq-cbza-2024"]
+    only_other = Assistant(FakePassageSearch([liaocheng]), tmp_path / "d.db").reply("u", "申报材料弄虚作假会怎样")
+    assert [c["doc_id"] for c in only_other.citations] == ["liaocheng-2020"]
+    assert "不适用于重庆" in only_other.text and not only_other.escalate
