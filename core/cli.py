@@ -11,6 +11,7 @@ def _wire() -> None:
     from jixiao.bot import cli as tool_cli
     from jixiao.bot.assess import cli as assess_cli
     from jixiao.bot import cli_ask
+    from jixiao.eval import cli as eval_cli
     from jixiao.retrieval import cli as retrieval_cli
     from jixiao.bot import cli_rules
     from jixiao.knowledge.ingest.cli import docs_app
@@ -21,6 +22,7 @@ def _wire() -> None:
     assess_cli.register(app)
     retrieval_cli.register(app)
     cli_ask.register(app)
+    eval_cli.register(app)
 
 
 def main() -> None:
