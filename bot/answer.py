@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import yaml
 
 from jixiao.knowledge.basis import SOURCES_DIR
+from jixiao.knowledge.ingest.model import DocMeta, read_source
 from jixiao.knowledge.rules import load_rules
 
 WECHAT_LIMIT = 2048  # bytes (UTF-8) per WeChat text message
@@ -52,24 +52,21 @@ def _register() -> dict:
 
 
 @cache
-def _front_matter(doc_id: str) -> dict:
-    path = SOURCES_DIR / f"{doc_id}.md"
-    if not path.is_file():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    m = re.match(r"---\n(.*?)\n---", text, re.S)
-    return (yaml.safe_load(m.group(1)) or {}) if m else {}
+def _meta(doc_id: str) -> DocMeta | None:
+    doc = read_source(doc_id, SOURCES_DIR)
+    return doc.meta if doc is not None else None
 
 
 def doc_jurisdiction(doc_id: str) -> str | None:
-    return _front_matter(doc_id).get("jurisdiction")
+    meta = _meta(doc_id)
+    return meta.jurisdiction if meta else None
 
 
 def doc_title(doc_id: str, fallback: str | None = None) -> str:
     """《文件简称》 from the source's front matter, else the register, else `fallback`, else the id."""
-    short = _front_matter(doc_id).get("short_title")
-    if short:
-        return short
+    meta = _meta(doc_id)
+    if meta and meta.short_title:
+        return meta.short_title
     d = _register().get(doc_id)
     if d is not None:
         return d.short_title or f"《{d.title}》"
@@ -77,9 +74,9 @@ def doc_title(doc_id: str, fallback: str | None = None) -> str:
 
 
 def doc_date(doc_id: str) -> str | None:
-    date = _front_matter(doc_id).get("date")
-    if date:
-        return str(date)
+    meta = _meta(doc_id)
+    if meta and meta.date:
+        return meta.date
     d = _register().get(doc_id)
     return d.date if d else None
 

@@ -21,7 +21,7 @@ def build_assistant(settings: Settings) -> Assistant:
 
         search = open_retriever(settings)
     except FileNotFoundError as exc:
-        log.warning("no retrieval index (%s): run `jixiao index`; answering with tools only", exc)
+        log.warning("%s; answering with lookup tools only", exc)
     except ImportError as exc:  # retrieval extras not installed
         log.warning("retrieval unavailable (%s); answering with tools only", exc)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -45,13 +45,10 @@ class Basis(BaseModel):
 @lru_cache(maxsize=64)
 def source_text(doc_id: str, sources_dir: Path = SOURCES_DIR) -> str | None:
     """The normalised body of a loaded source, or None when the document is not in the corpus."""
-    path = sources_dir / f"{doc_id}.md"
-    if not path.exists():
-        return None
-    raw = path.read_text(encoding="utf-8")
-    if raw.startswith("---"):
-        raw = raw.split("---", 2)[2]
-    return normalize(raw)
+    from jixiao.knowledge.ingest.model import read_source  # late: ingestion imports normalize from here
+
+    doc = read_source(doc_id, sources_dir)
+    return normalize(doc.body) if doc is not None else None
 
 
 def quote_found(basis: Basis, sources_dir: Path = SOURCES_DIR) -> bool:

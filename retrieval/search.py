@@ -1,9 +1,6 @@
 """Hybrid retrieval: dense (Chroma) + BM25 (jieba), weighted min-max fusion, metadata filters."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +9,10 @@ import numpy as np
 
 from jixiao.errors import ConfigError
 from jixiao.knowledge.ingest.model import load_sources
-from jixiao.retrieval.chunks import Chunk, chunk_documents
+from jixiao.retrieval.chunks import chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
 from jixiao.retrieval.keyword import BM25Index, Tokenizer
-from jixiao.retrieval.store import REBUILD_HINT, VectorStore
+from jixiao.retrieval.store import VectorStore
 
 FILTER_KEYS = ("jurisdiction", "kind", "doc_id")
 

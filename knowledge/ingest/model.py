@@ -92,6 +92,12 @@ def write_sources(docs: list[SourceDoc], out_dir: str | Path) -> list[Path]:
     return paths
 
 
+def read_source(doc_id: str, directory: str | Path) -> SourceDoc | None:
+    """One source by id, or None when the document is not in the corpus."""
+    path = Path(directory) / f"{doc_id}.md"
+    return parse_markdown(path.read_text(encoding="utf-8"), str(path)) if path.is_file() else None
+
+
 def load_sources(directory: str | Path) -> list[SourceDoc]:
     """Every <doc_id>.md in a folder, parsed (sorted by doc id); a missing folder is empty."""
     folder = Path(directory)
