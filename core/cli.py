@@ -15,6 +15,8 @@ def _wire() -> None:
     from jixiao.retrieval import cli as retrieval_cli
     from jixiao.bot import cli_rules
     from jixiao.knowledge.ingest.cli import docs_app
+    from jixiao.adapters import cli as serve_cli
+    from jixiao.adapters import wechat_cli
 
     app.add_typer(docs_app, name="docs", help="政策文件：导入、列表。")
     tool_cli.register(app)
@@ -23,6 +25,8 @@ def _wire() -> None:
     retrieval_cli.register(app)
     cli_ask.register(app)
     eval_cli.register(app)
+    serve_cli.register(app)
+    wechat_cli.register(app)
 
 
 def main() -> None:

@@ -30,6 +30,23 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_api_key: str | None = None
+    llm_timeout: float = Field(default=8.0, gt=0, description="Seconds before the LLM draft is abandoned.")
+    # channels (jixiao.adapters)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL for users, helpdesk, WeChat state; default sqlite in data_dir.")
+    session_secret: str | None = Field(default=None, description="Signs web session cookies; generated per data dir if unset.")
+    max_message_chars: int = Field(default=10000, gt=0, description="Longer user messages are refused with a clear reply.")
+    wechat_token: str | None = None
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_aes_key: str | None = Field(default=None, description="EncodingAESKey; when set, safe (AES) mode.")
+    wechat_account: Literal["verified", "unverified"] = "unverified"
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_reply_budget: float = Field(default=4.0, gt=0, description="Seconds to wait for an answer before the 5 s fallback.")
+
+    def db_url(self) -> str:
+        """The SQLAlchemy URL in use: JIXIAO_DATABASE_URL or SQLite under data_dir."""
+        return self.database_url or f"sqlite:///{(Path(self.data_dir) / 'jixiao.db').resolve()}"
 
     def check(self) -> "Settings":
         """Refuse settings that cannot work, naming the variable to fix."""

@@ -58,5 +58,20 @@ def retrieval_cmd(
         typer.echo(f"共 {len(report.cases)} 题，用时 {time.perf_counter() - t0:.1f}s；结果已写入 {out_path}")
 
 
+bench_app = typer.Typer(help="基准测试：速度与内存。", no_args_is_help=True, add_completion=False)
+
+
+@bench_app.callback()
+def _bench_group() -> None:
+    """基准测试：速度与内存。"""
+
+
 def register(app: typer.Typer) -> None:
-    app.add_typer(eval_app, name="eval", help="评测：检索金标集等。")
+    from jixiao.eval import answers_cli, bench_ask, bench_retrieval, bench_serve
+
+    answers_cli.register(eval_app)  # jixiao eval answers
+    bench_retrieval.register(bench_app)  # jixiao bench retrieval
+    bench_ask.register(bench_app)  # jixiao bench ask
+    bench_serve.register(bench_app)  # jixiao bench serve
+    app.add_typer(eval_app, name="eval", help="评测：检索金标集、回答金标集。")
+    app.add_typer(bench_app, name="bench", help="基准测试：速度与内存。")

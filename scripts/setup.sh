@@ -6,7 +6,10 @@ PY=${PYTHON:-python3}
 mkdir -p var
 log=var/setup.log
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[dev]'; } >"$log" 2>&1; then
+# CPU torch first (a local wheel on these machines); otherwise sentence-transformers pulls CUDA builds.
+if ! { .venv/bin/python -m pip install --upgrade pip \
+      && .venv/bin/python -m pip install torch==2.13.0 \
+      && .venv/bin/python -m pip install -e '.[dev]'; } >"$log" 2>&1; then
   tail -n 40 "$log"
   echo "安装失败，完整日志见 $log" >&2
   exit 1

@@ -1,0 +1,81 @@
+"""One SQLAlchemy database for the channels: users, helpdesk tickets, WeChat state, the outbox.
+
+SQLite under the data dir by default; a PostgreSQL URL (`JIXIAO_DATABASE_URL`) works unchanged
+because every table is declared on `metadata` with portable types. `KV` is the shared store for
+short-lived values (WeChat access token, message dedup keys) with expiry.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = MetaData()
+
+kv_table = Table(
+    "kv", metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", Float, nullable=True),  # unix seconds; NULL = never
+)
+
+
+def make_engine(url: str) -> Engine:
+    """Engine for `url`; SQLite gets WAL, a busy timeout and its folder created."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {"connect_args": {"check_same_thread": False, "timeout": 15}} if url.startswith("sqlite") else {
+        "pool_pre_ping": True}
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):  # noqa: ANN001
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+    return engine
+
+
+def create_all(engine: Engine) -> None:
+    """Create every table declared on `metadata` (modules declaring tables must be imported first)."""
+    metadata.create_all(engine)
+
+
+class KV:
+    """Key-value entries with optional expiry, shared by all workers through the database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def get(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(kv_table.c.value, kv_table.c.expires_at).where(kv_table.c.key == key)).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= time.time()):
+            return None
+        return row.value
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        expires = time.time() + ttl if ttl else None
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv_table).where(kv_table.c.key == key))
+            conn.execute(insert(kv_table).values(key=key, value=value, expires_at=expires))
+
+    def add(self, key: str, value: str = "1", ttl: float | None = None) -> bool:
+        """Insert only if absent (or expired); True when this call inserted. Atomic across workers."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv_table).where(kv_table.c.key == key, kv_table.c.expires_at <= now))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(kv_table).values(key=key, value=value, expires_at=now + ttl if ttl else None))
+        except IntegrityError:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(kv_table).where(kv_table.c.key == key))

@@ -1,0 +1,1 @@
+"""Placeholder: messages held for delivery on a user's channel."""
