@@ -1,33 +1,125 @@
 """`create_app(settings)`: one FastAPI app for web chat, WeChat and the helpdesk (`jixiao serve`)."""
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from jixiao.adapters.db import KV, create_all, make_engine
-from jixiao.adapters.services import Services
+from jixiao.adapters.services import SerialReplier, Services
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
+INDEX_HINT = "没有检索索引，仅用查询工具作答；运行 `jixiao index` 建立索引后重启即可检索政策原文"
+
+
+# ---------------------------------------------------------------- logging
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                "msg": record.getMessage()}
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+    """Key-value lines on stderr (JIXIAO_LOG_JSON=true: one JSON object per line); for `jixiao serve`."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if settings.log_json else
+                         logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+# ---------------------------------------------------------------- services
+
+def index_ready(settings: Settings) -> bool:
+    return (Path(settings.data_dir) / "retrieval" / "bm25.json").is_file()
 
 
 def build_services(settings: Settings) -> Services:
-    """Stores and the assistant, loaded once per process."""
+    """Stores, the helpdesk and the assistant (with the helpdesk's curated answers), loaded once per process."""
+    from jixiao.adapters import wechat
+    from jixiao.adapters.helpdesk import Helpdesk
     from jixiao.bot.dialogue import build_dialogue
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url())
     _import_tables()
     create_all(engine)
-    return Services(settings=settings, engine=engine, kv=KV(engine), bot=build_dialogue(settings))
+    services = Services(settings=settings, engine=engine, kv=KV(engine), bot=None)  # type: ignore[arg-type]
+    # no "web" deliverer: a browser cannot be pushed to, so helpdesk answers wait in the outbox for /api/inbox
+    helpdesk = services.extras["helpdesk"] = Helpdesk(services)
+    if not index_ready(settings):
+        log.warning(INDEX_HINT + " data_dir=%s", settings.data_dir)
+    services.bot = SerialReplier(build_dialogue(settings, curated=helpdesk.curated))
+    wechat.install(services)  # extras["wechat"], deliverers["wechat"]
+    log.info("services ready db=%s", engine.url.render_as_string(hide_password=True))
+    return services
 
 
 def _import_tables() -> None:
     # modules that declare tables on jixiao.adapters.db.metadata
     from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
 
+
+# ---------------------------------------------------------------- request body limit
+
+class BodyLimit:
+    """ASGI middleware: 413 (Chinese message) when a request body exceeds `max_bytes`, declared or streamed."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(scope, receive, send)
+        seen, started, refused = 0, False, False
+
+        async def limited_receive():
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes and not refused:
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, receive, send)
+                    return {"type": "http.disconnect"}  # the app stops reading; its response is dropped
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+    async def _refuse(self, scope, receive, send):
+        response = JSONResponse({"detail": f"请求内容过大（上限 {self.max_bytes // 1024} KB）。请精简后再发送。"},
+                                status_code=413)
+        await response(scope, receive, send)
+
+
+# ---------------------------------------------------------------- the app
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or (services.settings if services else Settings())
@@ -40,11 +132,53 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services.engine.dispose()
 
     app = FastAPI(title="jixiao 绩效评级政策助手", version="0.1.0", lifespan=lifespan,
-                  description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。")
+                  description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
+                              "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
     from jixiao.adapters import helpdesk, web, wechat
 
     app.include_router(web.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
+    app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
+    # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
+    app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        if not request.url.path.startswith(web.CHINESE_ERRORS):
+            return await request_validation_exception_handler(request, exc)
+        return JSONResponse({"detail": _chinese(exc), "errors": jsonable_errors(exc)}, status_code=422)
+
+    @app.get("/healthz", tags=["ops"], summary="存活检查")
+    def healthz(request: Request) -> dict:
+        """进程在运行且数据库可用时返回 ok；`retrieval` 表示是否有检索索引。"""
+        svc: Services = request.app.state.services
+        with svc.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "retrieval": index_ready(svc.settings),
+                "helpdesk": "helpdesk" in svc.extras}
+
     return app
+
+
+def _chinese(exc: RequestValidationError) -> str:
+    for err in exc.errors():
+        kind, loc = err.get("type", ""), [str(x) for x in err.get("loc", ())]
+        if kind == "json_invalid" or (kind in ("model_attributes_type", "dict_type") and loc == ["body"]):
+            return "请求格式不正确：请发送 JSON，例如 {\"message\": \"铸造厂能评几级？\"}。"
+        if kind == "value_error":
+            return str(err.get("ctx", {}).get("error") or err.get("msg"))
+        if kind == "missing":
+            return f"缺少字段 {loc[-1]!r}。"
+        if kind == "extra_forbidden":
+            return f"不支持的字段 {loc[-1]!r}。"
+        if kind in ("string_type", "model_attributes_type", "dict_type"):
+            return f"字段 {'.'.join(loc[1:]) or loc[-1]!r} 类型不正确。"
+        if kind.startswith("string_too"):
+            return f"字段 {loc[-1]!r} 长度不符合要求。"
+    return "请求格式不正确。"
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict]:
+    return [{"type": e.get("type"), "loc": list(e.get("loc", ()))} for e in exc.errors()]

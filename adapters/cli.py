@@ -1,6 +1,98 @@
-"""Placeholder CLI registration (filled by the channel work)."""
+"""`jixiao serve` (web chat, WeChat, helpdesk in one app) and `jixiao users add|list|passwd`."""
+from __future__ import annotations
+
+import getpass
+import sys
+
 import typer
+
+from jixiao.errors import ConfigError, InputError
+from jixiao.settings import Settings
+
+users_app = typer.Typer(help="网页与服务台的工作人员账号。", no_args_is_help=True)
+
+
+def _user_store(settings: Settings):
+    from jixiao.adapters.app import _import_tables
+    from jixiao.adapters.auth import UserStore, session_secret
+    from jixiao.adapters.db import create_all, make_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url())
+    _import_tables()
+    create_all(engine)
+    return UserStore(engine, session_secret(settings))
+
+
+def _read_password() -> str:
+    """From an interactive prompt (asked twice), or the first line of stdin when piped."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        typer.echo("两次输入的密码不一致。", err=True)
+        raise typer.Exit(2)
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="登录用户名（字母、数字、_ . -）"),
+    role: str = typer.Option("staff", "--role", help="staff（工作人员）或 admin（管理员，可用服务台管理功能）"),
+) -> None:
+    """新建账号；密码从提示输入，或从标准输入读取第一行（如 echo 密码 | jixiao users add 张三）。"""
+    store = _user_store(Settings())
+    try:
+        user = store.add(username, _read_password(), role)
+    except InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"已创建用户 {user.username}（{user.role}）。")
+
+
+@users_app.command("passwd")
+def users_passwd(username: str = typer.Argument(..., help="用户名")) -> None:
+    """重设密码（从提示或标准输入读取）。"""
+    try:
+        _user_store(Settings()).set_password(username, _read_password())
+    except InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"已更新 {username} 的密码。")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """列出账号和角色。"""
+    users = _user_store(Settings()).list()
+    if not users:
+        typer.echo("还没有账号。运行 `jixiao users add 用户名 --role admin` 创建。")
+    for u in users:
+        typer.echo(f"{u.username}\t{u.role}")
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；对外服务用 0.0.0.0"),
+          port: int = typer.Option(8000, "--port", help="端口")) -> None:
+    """启动网页对话、微信公众号接口和人工服务台（一个进程）。"""
+    import uvicorn
+
+    from jixiao.adapters.app import INDEX_HINT, configure_logging, create_app, index_ready
+
+    try:
+        settings = Settings().check()
+    except ConfigError as exc:
+        typer.echo(f"配置错误：{exc}", err=True)
+        raise typer.Exit(2)
+    configure_logging(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"jixiao 正在启动：http://{shown}:{port}/ （接口文档 http://{shown}:{port}/docs）")
+    if not _user_store(settings).list():
+        typer.echo("还没有任何账号：另开终端运行 `jixiao users add 用户名 --role admin` 创建后即可登录。")
+    if not index_ready(settings):
+        typer.echo(INDEX_HINT + "。")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users", help="工作人员账号：新建、列表、重设密码。")

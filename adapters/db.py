@@ -24,7 +24,12 @@ kv_table = Table(
 
 
 def make_engine(url: str) -> Engine:
-    """Engine for `url`; SQLite gets WAL, a busy timeout and its folder created."""
+    """Engine for `url`; SQLite gets WAL, a busy timeout and its folder created.
+
+    A plain `postgresql://` URL is read as psycopg 3 (the driver we ship), not psycopg2.
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     kwargs = {"connect_args": {"check_same_thread": False, "timeout": 15}} if url.startswith("sqlite") else {

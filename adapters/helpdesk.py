@@ -1,4 +1,141 @@
-"""Placeholder router; replaced by the helpdesk channel implementation."""
-from fastapi import APIRouter
+"""Human helpdesk: tickets from the chat channels, answered by staff, delivered on the user's channel.
 
-router = APIRouter()
+`Helpdesk(services)` is the entry point for channels (`open_ticket`) and for the console API
+(`claim`, `answer`, `close`, `reopen`, `propose_curated`, `approve_curated`); `curated.lookup(text)`
+returns an approved staff answer for a question asked again. Storage: `helpdesk_store.TicketStore`
+(tickets, events), `helpdesk_curated.CuratedAnswers`, `outbox.Outbox`; the router is `helpdesk_api`.
+User ids are stored exactly as the channel passes them (the channel-qualified id the bot saw,
+e.g. `wechat:<openid>`) and handed unchanged to the channel's deliverer and the outbox.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jixiao.adapters.helpdesk_curated import CuratedAnswers
+from jixiao.adapters.helpdesk_store import (HelpdeskError, NotAllowed, TicketNotFound, TicketStore, TransitionError,
+                                            username)
+from jixiao.adapters.outbox import DeliveryResult, Outbox
+
+if TYPE_CHECKING:
+    from jixiao.adapters.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 10000
+MAX_ANSWER = 5000
+MAX_CITATIONS = 10
+HISTORY_TURNS = 10
+
+__all__ = ["Helpdesk", "HelpdeskError", "NotAllowed", "TicketNotFound", "TransitionError", "router"]
+
+
+def check_citations(citations: list[dict] | None, evidence: list[dict] | None = None) -> list[dict]:
+    """Citations a staff answer may carry, title filled in: one of the ticket's evidence citations as is
+    (the assistant's own), or a document in the corpus whose text contains the quote."""
+    from jixiao.bot.answer import doc_title
+    from jixiao.knowledge.basis import normalize, source_text
+
+    known = {(e.get("doc_id"), e.get("section") or "", e.get("quote") or ""): e for e in evidence or []}
+    out = []
+    for c in (citations or [])[:MAX_CITATIONS]:
+        doc_id = str(c.get("doc_id") or "").strip()
+        section = str(c.get("section") or "").strip()[:100]
+        quote = str(c.get("quote") or "").strip()[:500]
+        ev = known.get((doc_id, section, quote))
+        if ev is None:
+            text = source_text(doc_id) if doc_id else None
+            if text is None:
+                raise HelpdeskError(f"引用的文件 {doc_id!r} 不在资料库中，请从证据中选择或填写正确的文件编号。")
+            if quote and normalize(quote) not in text:
+                raise HelpdeskError(f"引用原文“{quote[:40]}”未在 {doc_title(doc_id)} 中找到，请逐字复制原文。")
+        title = str(c.get("title") or "").strip() or (ev or {}).get("title") or doc_title(doc_id)
+        out.append({"doc_id": doc_id, "title": title, "section": section, "quote": quote})
+    return out
+
+
+def history_from_store(data_dir: Path, user_id: str, limit: int = HISTORY_TURNS) -> list[dict]:
+    """The user's recent turns from ConversationStore (<data_dir>/conversations.db), oldest first."""
+    from jixiao.bot.conversation import ConversationStore
+
+    path = Path(data_dir) / "conversations.db"
+    if not path.exists():
+        return []
+    store = ConversationStore(path)
+    try:
+        turns = store.recent(user_id, limit)
+    finally:
+        store.close()
+    return [{"question": t.question, "answer": t.answer, "intent": t.intent, "at": t.created_at}
+            for t in reversed(turns)]
+
+
+class Helpdesk:
+    """Tickets, delivery of staff answers and curated answers over `services.engine`."""
+
+    def __init__(self, services: "Services"):
+        self.services = services
+        self.outbox = Outbox(services.engine)
+        self.curated = CuratedAnswers(services.engine)
+        self.store = TicketStore(services.engine, self.outbox, self.curated)
+
+    # -- channels
+
+    def open_ticket(self, channel: str, user_id: str, question: str, answer: Any = None,
+                    history: list[dict] | None = None) -> int:
+        """Open (or join, see MERGE_WINDOW) the user's ticket; `answer` is the bot's Answer, kept as the draft."""
+        question = (question or "").strip()[:MAX_QUESTION]
+        if history is None:
+            try:
+                history = history_from_store(self.services.settings.data_dir, user_id)
+            except Exception:  # the ticket matters more than its context
+                log.warning("helpdesk history unavailable user_id=%s", user_id, exc_info=True)
+                history = []
+        return self.store.open(
+            channel, user_id, question or "（用户请求人工服务）",
+            draft=getattr(answer, "text", "") or "", intent=getattr(answer, "intent", "") or "",
+            confidence=float(getattr(answer, "confidence", 0.0) or 0.0),
+            citations=list(getattr(answer, "citations", None) or []),
+            chunks=list(getattr(answer, "chunks", None) or []), history=list(history))
+
+    # -- staff
+
+    def get(self, ticket_id: int) -> dict:
+        return self.store.get(ticket_id)
+
+    def claim(self, ticket_id: int, staff: Any) -> None:
+        self.store.claim(ticket_id, username(staff))
+
+    def answer(self, ticket_id: int, staff: Any, text: str, citations: list[dict] | None = None) -> DeliveryResult:
+        """Record the answer and send it on the user's channel: "pushed" now, or "held" in the outbox."""
+        text = (text or "").strip()
+        if not text:
+            raise HelpdeskError("答复内容不能为空。")
+        if len(text) > MAX_ANSWER:
+            raise HelpdeskError(f"答复内容过长（{len(text)} 字），请控制在 {MAX_ANSWER} 字以内。")
+        evidence = (self.store.get(ticket_id)["evidence"] or {}).get("citations") if citations else None
+        message_id = self.store.answer(ticket_id, username(staff), text, check_citations(citations, evidence))
+        result = self.outbox.push(self.services, message_id)
+        if result == "pushed":
+            self.store.set_delivery(ticket_id, result)
+        log.info("helpdesk answered ticket_id=%s delivery=%s", ticket_id, result)
+        return result
+
+    def close(self, ticket_id: int, staff: Any) -> None:
+        self.store.close(ticket_id, username(staff))
+
+    def reopen(self, ticket_id: int, staff: Any, note: str) -> None:
+        self.store.reopen(ticket_id, username(staff), note)
+
+    def propose_curated(self, ticket_id: int, staff: Any, question: str | None = None,
+                        text: str | None = None) -> int:
+        return self.store.propose(ticket_id, username(staff), question, text)
+
+    def approve_curated(self, curated_id: int, admin: Any) -> None:
+        if getattr(admin, "role", None) != "admin":
+            raise NotAllowed("只有管理员可以审核通过标准答复。")
+        self.store.approve(curated_id, username(admin))
+
+
+from jixiao.adapters.helpdesk_api import router  # noqa: E402  (the API reads Helpdesk from services.extras)

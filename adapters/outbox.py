@@ -1,1 +1,114 @@
-"""Placeholder: messages held for delivery on a user's channel."""
+"""Messages for a user on a channel: pushed now when the channel can, otherwise held until taken.
+
+Every message passes through the `outbox` table. `deliver` first holds the message, then claims it
+(one conditional UPDATE) and calls the channel's deliverer; on success the row stays delivered
+("pushed"), on False or an exception the claim is released ("held"). `take` marks all pending rows of
+a user delivered in one UPDATE tagged with a fresh token and returns the rows carrying that token, so
+two workers never hand out the same message. A push is at most once: a crash between claim and push
+loses that push, never repeats it.
+
+Callers that must commit a message together with their own change (the helpdesk answer) call
+`hold(..., conn=conn)` inside their transaction and `push(services, message_id)` after the commit.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from jixiao.adapters.db import metadata
+
+if TYPE_CHECKING:
+    from jixiao.adapters.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 20000  # characters; channels split long texts themselves
+
+outbox_table = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("source", String(64), nullable=False, default=""),  # e.g. "helpdesk:12"
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),  # NULL = pending
+    Column("delivered_via", String(8), nullable=True),  # "push" | "take"
+    Column("claim", String(36), nullable=True),  # token of the push/take that delivered it
+    Index("outbox_pending", "channel", "user_id", "delivered_at"),
+)
+
+DeliveryResult = Literal["pushed", "held"]
+
+
+class Outbox:
+    """Held messages per (channel, user_id), shared by all workers through the database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def hold(self, channel: str, user_id: str, text: str, source: str = "", conn: Connection | None = None) -> int:
+        """Store a pending message; its id. With `conn`, inside the caller's transaction."""
+        if not text:
+            raise ValueError("outbox: empty message")
+        values = dict(channel=channel, user_id=user_id, text=text[:MAX_TEXT], source=source[:64],
+                      created_at=time.time())
+        if conn is not None:
+            return int(conn.execute(insert(outbox_table).values(**values)).inserted_primary_key[0])
+        with self.engine.begin() as c:
+            return int(c.execute(insert(outbox_table).values(**values)).inserted_primary_key[0])
+
+    def take(self, channel: str, user_id: str) -> list[str]:
+        """Pending texts for the user, oldest first, marked delivered; concurrent callers never share one."""
+        token = uuid.uuid4().hex
+        t = outbox_table.c
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox_table)
+                         .where(t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None))
+                         .values(delivered_at=time.time(), delivered_via="take", claim=token))
+            rows = conn.execute(select(t.text).where(t.claim == token).order_by(t.id)).all()
+        return [r.text for r in rows]
+
+    def pending(self, channel: str, user_id: str) -> int:
+        t = outbox_table.c
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(outbox_table).where(
+                t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None))).scalar_one())
+
+    def push(self, services: "Services", message_id: int) -> DeliveryResult:
+        """Try to push a held message now through `services.deliverers[channel]`; "pushed" or "held"."""
+        t = outbox_table.c
+        token = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            claimed = conn.execute(update(outbox_table).where(t.id == message_id, t.delivered_at.is_(None))
+                                   .values(delivered_at=time.time(), delivered_via="push", claim=token)).rowcount
+            row = conn.execute(select(t.channel, t.user_id, t.text).where(t.id == message_id)).first()
+        if not claimed or row is None:  # already taken by another worker (or unknown): not ours to send
+            return "held"
+        deliverer = services.deliverers.get(row.channel)
+        ok = False
+        if deliverer is not None:
+            try:
+                ok = bool(deliverer(row.user_id, row.text))
+            except Exception:  # a channel outage must not lose the message
+                log.exception("outbox push failed channel=%s user_id=%s message_id=%s", row.channel, row.user_id,
+                              message_id)
+        if ok:
+            return "pushed"
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox_table).where(t.id == message_id, t.claim == token)
+                         .values(delivered_at=None, delivered_via=None, claim=None))
+        if deliverer is not None:
+            log.warning("outbox held channel=%s user_id=%s message_id=%s", row.channel, row.user_id, message_id)
+        return "held"
+
+
+def deliver(services: "Services", channel: str, user_id: str, text: str, source: str = "") -> DeliveryResult:
+    """Push `text` to the user now if the channel's deliverer accepts it ("pushed"), else hold it ("held")."""
+    box = Outbox(services.engine)
+    return box.push(services, box.hold(channel, user_id, text, source))

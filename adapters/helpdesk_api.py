@@ -1,0 +1,194 @@
+"""Helpdesk JSON API under /api/helpdesk and the staff console page (GET /console).
+
+Every API route needs a staff session (`require_staff`); approving a curated answer needs an admin.
+Refused operations come back as HTTP errors with a Chinese `detail`: 404 unknown ticket, 409 a
+transition the ticket's state does not allow, 403 not allowed, 400/422 bad input.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from jixiao.adapters.auth import User, require_admin, require_staff
+from jixiao.adapters.helpdesk_store import STATE_LABELS, STATES, HelpdeskError, clocks
+
+STATIC = Path(__file__).parent / "static"
+router = APIRouter()
+api = APIRouter(prefix="/api/helpdesk", tags=["helpdesk"])
+
+State = Literal["new", "assigned", "answered", "closed", "reopened"]
+
+
+class CitationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str = Field(min_length=1, max_length=64)
+    title: str = Field(default="", max_length=200)
+    section: str = Field(default="", max_length=100)
+    quote: str = Field(default="", max_length=500)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+    citations: list[CitationIn] = Field(default_factory=list, max_length=10)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=1000)
+
+
+class ProposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str | None = Field(default=None, min_length=2, max_length=500)
+    text: str | None = Field(default=None, min_length=1, max_length=5000)
+
+
+def get_helpdesk(request: Request):
+    from jixiao.adapters.helpdesk import Helpdesk
+
+    services = request.app.state.services
+    helpdesk = services.extras.get("helpdesk")
+    if helpdesk is None:
+        helpdesk = services.extras.setdefault("helpdesk", Helpdesk(services))
+    return helpdesk
+
+
+def _refused(e: HelpdeskError) -> HTTPException:
+    return HTTPException(status_code=e.status, detail=str(e))
+
+
+def _summary(row: dict) -> dict:
+    c = clocks(row)
+    return {"id": row["id"], "channel": row["channel"], "user_id": row["user_id"], "state": row["state"],
+            "state_label": STATE_LABELS[row["state"]], "question": row["question"][:200],
+            "assignee": row["assignee"], "delivery": row["delivery"], "reopen_count": row["reopen_count"],
+            "created_at": row["created_at"], "updated_at": row["updated_at"], "claimed_at": row["claimed_at"],
+            "first_response_at": row["first_response_at"], "answered_at": row["answered_at"],
+            "closed_at": row["closed_at"], "first_response_seconds": c.first_response,
+            "resolution_seconds": c.resolution, "age_seconds": c.age}
+
+
+def _detail(helpdesk, ticket_id: int) -> dict:
+    try:
+        row = helpdesk.get(ticket_id)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return _summary(row) | {
+        "question": row["question"], "draft": row["draft"], "bot_intent": row["bot_intent"],
+        "bot_confidence": row["bot_confidence"], "evidence": row["evidence"] or {}, "history": row["history"] or [],
+        "answer": row["answer"], "answer_citations": row["answer_citations"] or [],
+        "pending_messages": helpdesk.outbox.pending(row["channel"], row["user_id"]),
+        "events": helpdesk.store.events(ticket_id)}
+
+
+@api.get("/tickets")
+def list_tickets(state: State | None = None, assignee: str | None = Query(None, max_length=64),
+                 channel: str | None = Query(None, max_length=16), mine: bool = False,
+                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                 user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+    rows = helpdesk.store.list(state, user.username if mine else assignee, channel, limit, offset)
+    return {"tickets": [_summary(r) for r in rows], "counts": helpdesk.store.counts(),
+            "states": [{"state": s, "label": STATE_LABELS[s]} for s in STATES]}
+
+
+@api.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+    return _detail(helpdesk, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/claim")
+def claim(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+    try:
+        helpdesk.claim(ticket_id, user)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return _detail(helpdesk, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/answer")
+def answer(ticket_id: int, body: AnswerIn, user: User = Depends(require_staff),
+           helpdesk=Depends(get_helpdesk)) -> dict:
+    try:
+        delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations])
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    message = "已推送给用户。" if delivery == "pushed" else "用户暂时无法接收推送，答复已保存，用户下次访问时送达。"
+    return {"delivery": delivery, "message": message, "ticket": _detail(helpdesk, ticket_id)}
+
+
+@api.post("/tickets/{ticket_id}/close")
+def close(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+    try:
+        helpdesk.close(ticket_id, user)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return _detail(helpdesk, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/reopen")
+def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
+           helpdesk=Depends(get_helpdesk)) -> dict:
+    try:
+        helpdesk.reopen(ticket_id, user, body.note)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return _detail(helpdesk, ticket_id)
+
+
+@api.post("/tickets/{ticket_id}/curated", status_code=201)
+def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = Depends(require_staff),
+                    helpdesk=Depends(get_helpdesk)) -> dict:
+    body = body or ProposeIn()
+    try:
+        curated_id = helpdesk.propose_curated(ticket_id, user, body.question, body.text)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return {"curated": helpdesk.curated.get(curated_id)}
+
+
+@api.get("/curated")
+def list_curated(state: Literal["proposed", "approved"] | None = None, limit: int = Query(100, ge=1, le=500),
+                 offset: int = Query(0, ge=0), user: User = Depends(require_staff),
+                 helpdesk=Depends(get_helpdesk)) -> dict:
+    return {"curated": helpdesk.curated.list(state, limit, offset), "can_approve": user.role == "admin"}
+
+
+@api.post("/curated/{curated_id}/approve")
+def approve_curated(curated_id: int, user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
+    try:
+        helpdesk.approve_curated(curated_id, user)
+    except HelpdeskError as e:
+        raise _refused(e) from None
+    return {"curated": helpdesk.curated.get(curated_id)}
+
+
+@api.get("/me")
+def me(user: User = Depends(require_staff)) -> dict:
+    return {"username": user.username, "role": user.role}
+
+
+router.include_router(api)
+
+
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+
+@router.get("/console", include_in_schema=False)
+def console_page(request: Request):
+    """The staff console (static page; its data comes from the API above). Without a session: the login page."""
+    from jixiao.adapters.auth import current_user
+
+    if current_user(request) is None:
+        return RedirectResponse("/login?next=/console", status_code=303)
+    return HTMLResponse((STATIC / "console.html").read_text(encoding="utf-8"),
+                        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store",
+                                 "X-Content-Type-Options": "nosniff"})

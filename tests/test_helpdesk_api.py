@@ -1,0 +1,160 @@
+"""Helpdesk API and console through FastAPI's TestClient (SQLite): auth, transitions as HTTP codes, the loop."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from helpdesk_fixtures import CITATION, FakeDeliverer, make_services
+
+from jixiao.adapters.app import create_app
+from jixiao.adapters.auth import User, require_admin, require_staff, user_store
+from jixiao.adapters.helpdesk import Helpdesk
+from jixiao.adapters.outbox import Outbox
+from jixiao.bot.answer import Answer
+
+DRAFT = Answer("草稿：抽查比例不少于30%。", [dict(CITATION, title="《创B争A通知》")],
+               chunks=[{"doc_id": "cq-cbza-2024", "section": "五、", "score": 0.7}], escalate=True, intent="policy")
+
+
+class EscalatingBot:
+    """Stands in for the assistant: every question goes to a human."""
+
+    def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
+        return Answer("这个问题需要人工确认。", escalate=True, confidence=0.2, intent="policy")
+
+
+@pytest.fixture
+def services(request, tmp_path):
+    s = make_services(request, "sqlite", tmp_path, {"wechat": FakeDeliverer(True)})
+    s.bot = EscalatingBot()
+    s.extras["helpdesk"] = Helpdesk(s)
+    return s
+
+
+@pytest.fixture
+def as_user(services):
+    """A client whose require_staff/require_admin return the given user (auth overridden)."""
+    clients = []
+
+    def make(user: User | None) -> TestClient:
+        app = create_app(services=services)
+        if user is not None:
+            app.dependency_overrides[require_staff] = lambda: user
+            if user.role == "admin":
+                app.dependency_overrides[require_admin] = lambda: user
+        client = TestClient(app)
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def test_queue_claim_answer_close_reopen(services, as_user):
+    desk = services.extras["helpdesk"]
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    alice = as_user(User("alice", "staff"))
+    queue = alice.get("/api/helpdesk/tickets", params={"state": "new"}).json()
+    assert [t["id"] for t in queue["tickets"]] == [tid] and queue["counts"]["new"] == 1
+    assert queue["tickets"][0]["state_label"] == "待认领"
+    detail = alice.get(f"/api/helpdesk/tickets/{tid}").json()
+    assert detail["draft"] == DRAFT.text and detail["evidence"]["citations"][0]["quote"] == CITATION["quote"]
+    assert detail["first_response_seconds"] is None and detail["age_seconds"] >= 0
+    r = alice.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "答复"})
+    assert r.status_code == 409 and "请先认领" in r.json()["detail"]
+    assert alice.post(f"/api/helpdesk/tickets/{tid}/claim").json()["assignee"] == "alice"
+    bob = as_user(User("bob", "staff"))
+    assert bob.post(f"/api/helpdesk/tickets/{tid}/claim").status_code == 409
+    r = alice.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
+    assert r.status_code == 200 and r.json()["delivery"] == "pushed"
+    assert services.deliverers["wechat"].calls == [("wechat:o1", "不少于30%。")]
+    t = r.json()["ticket"]
+    assert t["state"] == "answered" and t["first_response_seconds"] is not None
+    assert alice.get("/api/helpdesk/tickets", params={"mine": True}).json()["tickets"][0]["id"] == tid
+    assert bob.get("/api/helpdesk/tickets", params={"mine": True}).json()["tickets"] == []
+    assert alice.post(f"/api/helpdesk/tickets/{tid}/close").json()["resolution_seconds"] is not None
+    assert alice.post(f"/api/helpdesk/tickets/{tid}/close").status_code == 409
+    assert alice.post(f"/api/helpdesk/tickets/{tid}/reopen", json={"note": ""}).status_code == 422
+    t = alice.post(f"/api/helpdesk/tickets/{tid}/reopen", json={"note": "用户追问"}).json()
+    assert t["state"] == "reopened" and [e["action"] for e in t["events"]][-1] == "reopen"
+    assert alice.get("/api/helpdesk/tickets/999").status_code == 404
+
+
+def test_input_validation(services, as_user):
+    desk = services.extras["helpdesk"]
+    tid = desk.open_ticket("web", "web:li", "问题", DRAFT, history=[])
+    c = as_user(User("alice", "staff"))
+    c.post(f"/api/helpdesk/tickets/{tid}/claim")
+    url = f"/api/helpdesk/tickets/{tid}/answer"
+    assert c.post(url, json={"text": ""}).status_code == 422
+    assert c.post(url, json={"text": "长" * 5001}).status_code == 422
+    assert c.post(url, json={"text": "答复", "extra": 1}).status_code == 422
+    assert c.post(url, json={"text": "答复", "citations": [{"doc_id": "x", "quote": "y"}]}).status_code == 400
+    assert c.get("/api/helpdesk/tickets", params={"state": "bogus"}).status_code == 422
+    assert c.get("/api/helpdesk/tickets", params={"limit": 1000}).status_code == 422
+    assert desk.get(tid)["state"] == "assigned"
+
+
+def test_curated_needs_admin(services, as_user):
+    desk = services.extras["helpdesk"]
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    staff = as_user(User("alice", "staff"))
+    staff.post(f"/api/helpdesk/tickets/{tid}/claim")
+    staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
+    r = staff.post(f"/api/helpdesk/tickets/{tid}/curated", json={"question": "已评级企业的抽查比例是多少"})
+    assert r.status_code == 201
+    cid = r.json()["curated"]["id"]
+    assert staff.post(f"/api/helpdesk/tickets/{tid}/curated").status_code == 409
+    listed = staff.get("/api/helpdesk/curated", params={"state": "proposed"}).json()
+    assert [c["id"] for c in listed["curated"]] == [cid] and listed["can_approve"] is False
+    assert desk.curated.lookup("已评级企业抽查比例是多少？") is None
+    admin = as_user(User("root", "admin"))
+    assert admin.post(f"/api/helpdesk/curated/{cid}/approve").json()["curated"]["state"] == "approved"
+    assert admin.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 409
+    assert desk.curated.lookup("已评级企业抽查比例是多少？").intent == "curated"
+
+
+def test_real_login_console_and_roles(services):
+    users = user_store(services)
+    users.add("alice", "alice-password", "staff")
+    users.add("root", "root-password", "admin")
+    desk = services.extras["helpdesk"]
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    with TestClient(create_app(services=services)) as client:
+        assert client.get("/api/helpdesk/tickets").status_code == 401
+        r = client.get("/console", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        assert client.post("/api/login", json={"username": "alice", "password": "alice-password"}).status_code == 200
+        page = client.get("/console")
+        assert page.status_code == 200 and "人工服务台" in page.text and "/static/console.js" in page.text
+        assert "script-src" not in page.headers["content-security-policy"]  # no inline scripts needed
+        assert client.get("/static/console.js").status_code == 200
+        assert client.get("/api/helpdesk/me").json() == {"username": "alice", "role": "staff"}
+        client.post(f"/api/helpdesk/tickets/{tid}/claim")
+        client.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
+        cid = client.post(f"/api/helpdesk/tickets/{tid}/curated").json()["curated"]["id"]
+        assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 403
+        client.post("/api/logout")
+        client.post("/api/login", json={"username": "root", "password": "root-password"})
+        assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 200
+
+
+def test_web_escalation_reaches_the_console_and_the_answer_the_inbox(services):
+    """The whole loop: web chat escalates → ticket in the queue → staff answers → the user's inbox."""
+    user_store(services).add("zhang", "zhang-password", "staff")
+    user_store(services).add("alice", "alice-password", "staff")
+    with TestClient(create_app(services=services)) as user, TestClient(create_app(services=services)) as staff:
+        user.post("/api/login", json={"username": "zhang", "password": "zhang-password"})
+        chat = user.post("/api/chat", json={"message": "我们厂的申报材料审到哪一步了？"}).json()
+        assert chat["escalate"] is True and chat["ticket_id"]
+        tid = chat["ticket_id"]
+        staff.post("/api/login", json={"username": "alice", "password": "alice-password"})
+        queue = staff.get("/api/helpdesk/tickets", params={"state": "new"}).json()["tickets"]
+        assert [(t["id"], t["channel"], t["user_id"]) for t in queue] == [(tid, "web", "web:zhang")]
+        staff.post(f"/api/helpdesk/tickets/{tid}/claim")
+        r = staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "已转区县生态环境局核实，请留意回复。"})
+        assert r.json()["delivery"] == "held"  # browsers are not pushed to: the inbox has it
+        assert Outbox(services.engine).pending("web", "web:zhang") == 1
+        inbox = user.get("/api/inbox")
+        assert inbox.status_code == 200 and "已转区县生态环境局核实" in inbox.text
+        assert Outbox(services.engine).pending("web", "web:zhang") == 0
