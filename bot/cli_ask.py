@@ -1,4 +1,4 @@
-"""`jixiao ask` and `jixiao chat`: the assistant from the command line."""
+"""`jixiao ask` and `jixiao chat`: the chat entry point (`jixiao.bot.dialogue`) from the command line."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ from jixiao.bot.turn import Assistant
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
+END_WORDS = {"退出", "结束", "exit", "quit"}
 
 
 def build_assistant(settings: Settings) -> Assistant:
@@ -30,9 +31,18 @@ def build_assistant(settings: Settings) -> Assistant:
 
 def _as_json(question: str, answer) -> str:
     return json.dumps({"question": question, "answer": answer.text, "citations": answer.citations,
-                       "tools": answer.tools,
+                       "tools": answer.tools, "intent": answer.intent,
                        "escalate": answer.escalate, "confidence": answer.confidence},
                       ensure_ascii=False, default=str)
+
+
+def _prompted():
+    """Lines typed at a terminal until Ctrl-D."""
+    while True:
+        try:
+            yield input("> ")
+        except EOFError:
+            return
 
 
 def register(app: typer.Typer) -> None:
@@ -42,8 +52,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="输出 JSON（每个问题一行）"),
         user: str = typer.Option("cli", "--user", help="用户 ID（追问上下文按用户保存）"),
     ) -> None:
-        """提一个问题，得到带出处的回答。"""
-        bot = build_assistant(Settings())
+        """提一个问题，得到带出处的回答（与各渠道同一入口，自评进度按用户保存）。"""
+        from jixiao.bot.dialogue import build_dialogue
+
+        bot = build_dialogue(Settings())
         if question is None:
             if not as_json:
                 typer.echo("请提供问题，或使用 --json 从标准输入逐行读取问题。", err=True)
@@ -58,12 +70,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chat")
     def chat(user: str = typer.Option("cli", "--user", help="用户 ID")) -> None:
-        """交互式对话，保留上下文（如“那C级呢？”）。输入“退出”结束。"""
-        bot = build_assistant(Settings())
-        typer.echo("您好，我是绩效评级政策助手。请提问，输入“退出”结束。")
-        for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: input("> "), None):
+        """交互式对话，保留上下文（如“那C级呢？”），可在对话中自评（发送“自评”）。输入“退出”结束。"""
+        from jixiao.bot.dialogue import build_dialogue
+
+        bot = build_dialogue(Settings())
+        typer.echo("您好，我是绩效评级政策助手。请提问，或发送“自评”开始企业绩效分级自评；输入“退出”结束。")
+        for line in sys.stdin if not sys.stdin.isatty() else _prompted():
             text = line.strip()
-            if text in {"退出", "exit", "quit"}:
+            if text in END_WORDS:
+                if bot.engine.status(user) == "active":  # leaving mid-assessment: save progress first
+                    typer.echo(bot.reply(user, "退出").text)
                 break
             if text:
                 typer.echo(bot.reply(user, text).text)

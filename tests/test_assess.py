@@ -27,7 +27,8 @@ def test_printing_reaches_a_on_ink_row(tmp_path):
     assert out["done"] and r["industry"] == "包装印刷" and r["branch"] == "纸制品包装印刷"
     ink = outcome(r, "raw_materials")
     assert ink["status"] == "graded" and ink["grade"] == "A"
-    assert any("mee-guide-2020" in b and "许昌" in b for b in ink["basis"])
+    assert any("《技术指南》" in b and "许昌" in b for b in ink["basis"])
+    assert any(c["doc_id"] == "mee-guide-2020" for c in r["citations"])
     assert r["ceiling"] == "A"
     assert r["estimate"] is None and "无组织排放" in r["not_estimable"]  # other families have no threshold
     assert "2.15无组织排放" in r["evidence"] and "2.4原辅材料（如涉及）" in r["evidence"]
@@ -65,12 +66,22 @@ def test_ambiguous_industry_asks_with_numbered_candidates(tmp_path):
 
 
 def test_industry_without_pack_guesses_no_grade(tmp_path):
-    answers = ["铸造", "1", "A", *NO_BARS, *["1"] * 9]
+    answers = ["铸造", "1", "A", *NO_BARS, "1", "1", "车间已全部密闭并配套布袋除尘", "2", "3", "1", "1", "1", "1"]
     r = run_script(answers, tmp_path / "a.db")["result"]
     assert r["industry"] == "铸造"
     assert r["estimate"] is None and r["ceiling"] is None
+    assert r["estimate_text"].startswith("暂无法估计：") and "无组织排放" in r["estimate_text"]
     assert all(o["grade"] is None for o in r["indicators"])
     assert all("技术指南" in o["requirement"] for o in r["indicators"] if o["status"] == "no_threshold")
+    # the answer is recorded as given, the evidence comes from attachment 5, the threshold's home is named
+    treatment = outcome(r, "treatment")
+    assert treatment["status"] == "no_threshold" and treatment["answer"] == "车间已全部密闭并配套布袋除尘"
+    assert "2.13污染治理技术" in treatment["evidence"] and "2.14排放限值" in r["evidence"]
+    assert "技术指南" in r["threshold_home"] and "未载入" in r["threshold_home"]
+    assert {"cq-cbza-2024-att5", "cq-cbza-2024"} <= {c["doc_id"] for c in r["citations"]}
+    # short boards: the families the notice names (无组织排放) before the others, worst status first
+    assert r["short_boards"][0].startswith("无组织排放（尚未开展") and "三（二）" in r["short_boards"][0]
+    assert r["short_boards"][1] == "排放限值（部分完成/正在改造）"
 
 
 def test_local_industry_uses_local_leading_scheme(tmp_path):
@@ -83,6 +94,8 @@ def test_local_industry_uses_local_leading_scheme(tmp_path):
     assert r["scheme_grades"] == ["地方绩效引领", "地方非绩效引领"] and r["target"] == "地方绩效引领"
     assert r["estimate"] is None
     assert any("地方指南" in o["requirement"] for o in r["indicators"])
+    assert r["review_grade"] == "地方绩效引领" and "委托" in r["review"]  # delegated to the district
+    assert "地方绩效引领" in r["incentives"]
 
 
 def test_interrupted_and_resumed_on_a_new_engine(tmp_path):
@@ -147,3 +160,113 @@ def test_broken_pack_names_file_and_line(tmp_path):
     with pytest.raises(DataError) as err:
         load_pack(syntax)
     assert "syntax.yaml" in str(err.value) and "line" in str(err.value)
+
+
+def test_result_facts_cite_documents_and_fit_wechat(tmp_path):
+    # the longest result: barred, every family a gap, offset variant with two checks
+    answers = ["包装印刷", "1", "A", "1", "1", "3", "3", "5", "90", "2", *["3"] * 7]
+    r = run_script(answers, tmp_path / "a.db")["result"]
+    assert r["bar_findings"] == ["未批先建", "超许可排放"] and r["estimate"] is None
+    assert r["estimate_text"].startswith("暂无法估计：前置条件（未批先建、超许可排放）")
+    assert r["short_boards"][:2] == ["前置条件：上一年度存在未批先建", "前置条件：上一年度存在超许可排放"]
+    assert r["short_boards"][2].startswith("原辅材料")  # the loaded threshold it misses comes next
+    assert [b.split("（")[0] for b in r["short_boards"][3:6]] == ["无组织排放", "监测监控水平", "运输监管/门禁"]
+    assert "三（二）点名" in r["short_boards"][3] and r["short_boards"][6] == "装备水平/能源类型（尚未开展）"
+    assert len(r["parts"]) <= 3 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
+    assert "其余部分" not in r["parts"][-1] and r["parts"][-1].rstrip().endswith("转人工”，我们把本次自评结果转给帮办人员。")
+    docs = {c["doc_id"] for c in r["citations"]}
+    assert {"cq-cbza-2024", "cq-cbza-2024-att1", "cq-cbza-2024-att3", "cq-cbza-2024-att4", "cq-cbza-2024-att5",
+            "liaocheng-2020", "mee-guide-2020"} <= docs
+    for field in ("review", "incentives", "how_to_apply", "apply_when"):
+        assert "《" in r[field] and "）" in r[field], field  # an inline (《document》clause)
+    assert "一年只能申报一次" in r["how_to_apply"] and "2024年8月1日" in r["apply_when"]
+    assert all(n.rstrip("。").endswith("）") for n in r["notes"])
+
+
+FULL_PACK = """industry: 包装印刷
+grades: [A, B]
+source: test pack covering every family
+indicators:
+""" + "".join(f"""  - id: {fam}
+    family: {fam}
+    name: {fam}
+    evidence: e
+    variant_question: q?
+    not_found: n
+    variants:
+      - id: v
+        label: v
+        checks:
+          - id: pct
+            question: pct?
+            kind: percent
+            grades:
+              A: {{text: a, min: 60}}
+              B: {{text: b, min: 40}}
+        basis:
+          - {{doc_id: cq-cbza-2024, section: test, quote: test}}
+""" for fam in ("equipment", "raw_materials", "treatment", "emission_limits", "fugitive", "monitoring",
+                "management", "transport", "transport_control"))
+
+
+def test_weakest_link_estimate_when_every_family_has_a_threshold(tmp_path):
+    from jixiao.bot.assess.pack import Packs
+    (tmp_path / "full.yaml").write_text(FULL_PACK, encoding="utf-8")
+    packs = Packs((load_pack(tmp_path / "full.yaml"),))
+    engine = AssessmentEngine(tmp_path / "a.db", packs=packs)
+    engine.start("u")
+    values = ["70"] * 9
+    values[4] = "45"  # 无组织排放 only reaches B
+    turn = None
+    for a in ["包装印刷", "1", "A", *NO_BARS, *[x for v in values for x in ("1", v)]]:
+        turn = engine.handle("u", a)
+    assert turn.done
+    r = turn.result
+    assert r.estimate == "B" and r.ceiling == "B" and r.not_estimable == ()
+    assert r.estimate_text.startswith("B（按短板原则")
+    assert r.short_boards == ("fugitive（v）：45%，未达A级要求",)
+
+
+def test_start_with_industry_and_target_named_in_the_opening_message(tmp_path):
+    engine = AssessmentEngine(tmp_path / "a.db")
+    turn = engine.start("u", industry={"text": "印刷厂", "industry": "包装印刷", "branch": "纸制品包装印刷"}, target="B")
+    assert turn.question_id == "bar_unapproved" and "目标等级：B" in turn.text
+    assert engine.handle("u", "返回").question_id == "target"  # the hint is used once: now it is asked
+    local = engine.start("v", industry={"text": "汽修", "industry": "汽修行业", "branch": None}, target="B")
+    assert local.question_id == "target"  # B is not a grade of 汽修 (地方绩效引领 only): asked, not guessed
+
+
+def test_quit_pauses_and_resume_continues(tmp_path):
+    engine = AssessmentEngine(tmp_path / "a.db")
+    engine.start("u")
+    engine.handle("u", "包装印刷")
+    assert engine.status("u") == "active"
+    assert "继续" in engine.handle("u", "退出").text and engine.status("u") == "paused"
+    assert engine.resume("u").question_id == "branch" and engine.status("u") == "active"
+    assert engine.status("nobody") == "none" and engine.result("u") is None
+
+
+def test_broken_pack_names_the_field_line(tmp_path):
+    from pathlib import Path
+    shipped = Path(__file__).parents[1] / "knowledge" / "criteria" / "baozhuang-yinshua.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    cases = [("industry: 包装印刷", "industry: 火星采矿", "line 3"), ("branches: []", "branches: [纸箱]", "line 4"),
+             ("must: true", "yes: true", "line 96")]
+    for old, new, line in cases:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text.replace(old, new), encoding="utf-8")
+        with pytest.raises(DataError) as err:
+            load_pack(bad)
+        assert "bad.yaml" in str(err.value) and line in str(err.value), str(err.value)
+
+
+def test_assess_interactive_on_stdin(tmp_path):
+    import subprocess
+    import sys
+    script = "\n".join(["汽修", "评上地方绩效引领有什么好处？", "1", "退出"]) + "\n"
+    out = subprocess.run([sys.executable, "-m", "jixiao", "assess", "--db", str(tmp_path / "a.db"), "--user", "t"],
+                         input=script, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "贵企业希望申报哪个等级" in out.stdout and "不是对当前问题的回答" in out.stdout
+    assert "已保存自评进度" in out.stdout
+    assert AssessmentEngine(tmp_path / "a.db").pending("t").id == "bar_unapproved"

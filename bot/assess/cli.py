@@ -28,19 +28,21 @@ def register(app: typer.Typer) -> None:
     @app.command("assess")
     def assess_cmd(answers: Path | None = typer.Option(None, "--answers", help="每行一个回答的文本文件（脚本模式）"),
                    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-                   user: str = typer.Option("cli", "--user", help="用户 ID（进度按用户保存）"),
+                   user: str | None = typer.Option(None, "--user",
+                                                   help="用户 ID（进度按用户保存）；默认交互为 cli（与 jixiao chat 共用），脚本为 script"),
                    db: Path | None = typer.Option(None, "--db", help="SQLite 文件，默认 数据目录/assess.db")) -> None:
         """企业绩效分级自评：逐题问答，可中断续答。"""
         db_path = db or _default_db()
         if answers is not None:
             lines = [ln.strip() for ln in answers.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            out = run_script(lines, db_path, user)
+            out = run_script(lines, db_path, user or "script")  # a fresh start: never the chat user's session
             if as_json:
                 typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
             else:
                 typer.echo(out["transcript"][-1]["text"])
             return
         engine = AssessmentEngine(db_path)
+        user = user or "cli"
         turn = engine.resume(user)
         while True:
             typer.echo(turn.text)

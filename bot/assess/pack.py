@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from jixiao.bot.assess.families import FAMILY_IDS, GRADE_ORDER
 import jixiao.knowledge as knowledge_pkg
@@ -85,25 +85,47 @@ class Pack(_Model):
     source: str  # one line naming the document and how it was seen
     indicators: list[Indicator]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Pack":
-        ind = load_industries().by_name(self.industry)
-        if ind is None:
-            raise ValueError(f"industry {self.industry!r} is not in knowledge/tables/industries.yaml")
-        names = {b.name for b in ind.branches}
-        bad = [b for b in self.branches if b not in names]
-        if bad:
+    # Field validators (not one model validator) so an error carries the field's YAML line.
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, v: str) -> str:
+        if load_industries().by_name(v) is None:
+            raise ValueError(f"industry {v!r} is not in knowledge/tables/industries.yaml (附件3 name)")
+        return v
+
+    @field_validator("branches")
+    @classmethod
+    def _known_branches(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        ind = load_industries().by_name(info.data.get("industry") or "")
+        names = {b.name for b in ind.branches} if ind else set()
+        bad = [b for b in v if b not in names]
+        if ind and bad:
             raise ValueError(f"unknown branches {bad!r}; valid: {', '.join(sorted(names))}")
-        ids = [i.id for i in self.indicators]
-        if len(ids) != len(set(ids)):
-            raise ValueError("duplicate indicator id")
-        for i in self.indicators:
-            for v in i.variants:
-                for c in v.checks:
-                    extra = set(c.grades) - set(self.grades)
-                    if extra:
-                        raise ValueError(f"{i.id}/{v.id}/{c.id}: grades {sorted(extra)} not in pack grades")
-        return self
+        return v
+
+    @field_validator("grades")
+    @classmethod
+    def _known_grades(cls, v: list[str]) -> list[str]:
+        bad = [g for g in v if g not in GRADE_ORDER]
+        if bad or not v:
+            raise ValueError(f"unknown grades {bad!r}; valid: {', '.join(GRADE_ORDER)}")
+        return v
+
+    @field_validator("indicators")
+    @classmethod
+    def _consistent(cls, v: list[Indicator], info: ValidationInfo) -> list[Indicator]:
+        ids = [i.id for i in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate indicator id {dup!r}")
+        grades = set(info.data.get("grades") or ())
+        for i in v:
+            for var in i.variants:
+                for c in var.checks:
+                    extra = set(c.grades) - grades
+                    if grades and extra:
+                        raise ValueError(f"{i.id}/{var.id}/{c.id}: grades {sorted(extra)} not in pack grades")
+        return v
 
     def covers(self, branch: str | None) -> bool:
         return not self.branches or branch in self.branches

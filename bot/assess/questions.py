@@ -75,7 +75,8 @@ def sequence(answers: dict, packs: Packs):
                    "industry", skippable=False)
     first = answers.get("industry")
     if isinstance(first, dict) and first.get("candidates"):
-        yield Question("industry_pick", f"“{first['text']}”可能属于多个行业，请选择：", "choice",
+        said = f"“{first['text']}”" if len(first["text"]) <= 12 else "您说的行业"
+        yield Question("industry_pick", f"{said}可能属于多个行业，请选择：", "choice",
                        tuple((c, c) for c in first["candidates"]), skippable=False)
     ind = industry_of(answers)
     industry = load_industries().by_name(ind) if ind else None
