@@ -75,6 +75,14 @@ events_table = Table(
 )
 
 
+def user_message(ticket_id: int, question: str | None, text: str) -> str:
+    """What the user receives: which ticket and question the staff answer belongs to, then the answer."""
+    q = " ".join((question or "").split())
+    q = q if len(q) <= 30 else q[:30] + "…"
+    about = f"您的问题“{q}”" if q and not q.startswith("（") else "您的人工服务请求"
+    return f"【人工服务答复·工单 {ticket_id}】{about}：\n{text}"
+
+
 class HelpdeskError(Exception):
     """A refused helpdesk operation; the message is Chinese and safe to show to staff."""
 
@@ -274,13 +282,15 @@ class TicketStore:
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
             t = tickets_table.c
-            row = conn.execute(select(t.channel, t.user_id, t.first_response_at).where(t.id == ticket_id)).first()
+            row = conn.execute(select(t.channel, t.user_id, t.first_response_at, t.question)
+                               .where(t.id == ticket_id)).first()
             if row is None:
                 raise TicketNotFound(f"工单 {ticket_id} 不存在。")
             self.transition(conn, ticket_id, "answer", staff, now, text, assignee=staff, answer=text,
                             answer_citations=citations, answered_at=now, delivery="held",
                             first_response_at=row.first_response_at or now)
-            return self.outbox.hold(row.channel, row.user_id, text, f"helpdesk:{ticket_id}", conn=conn)
+            return self.outbox.hold(row.channel, row.user_id, user_message(ticket_id, row.question, text),
+                                    f"helpdesk:{ticket_id}", conn=conn)
 
     def set_delivery(self, ticket_id: int, result: str) -> None:
         with self.engine.begin() as conn:

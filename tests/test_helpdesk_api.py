@@ -67,7 +67,8 @@ def test_queue_claim_answer_close_reopen(services, as_user):
     assert bob.post(f"/api/helpdesk/tickets/{tid}/claim").status_code == 409
     r = alice.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
     assert r.status_code == 200 and r.json()["delivery"] == "pushed"
-    assert services.deliverers["wechat"].calls == [("wechat:o1", "不少于30%。")]
+    (user, text), = services.deliverers["wechat"].calls
+    assert user == "wechat:o1" and text.startswith(f"【人工服务答复·工单 {tid}】") and text.endswith("：\n不少于30%。")
     t = r.json()["ticket"]
     assert t["state"] == "answered" and t["first_response_seconds"] is not None
     assert alice.get("/api/helpdesk/tickets", params={"mine": True}).json()["tickets"][0]["id"] == tid

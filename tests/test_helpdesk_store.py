@@ -4,12 +4,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from helpdesk_fixtures import CITATION, FakeDeliverer, make_services
 from pg import BACKENDS
 
 from jixiao.adapters.auth import User
 from jixiao.adapters.helpdesk import Helpdesk, HelpdeskError, NotAllowed, TicketNotFound, TransitionError
-from jixiao.adapters.helpdesk_store import MERGE_WINDOW, TRANSITIONS, clocks
+from jixiao.adapters.helpdesk_store import MERGE_WINDOW, TRANSITIONS, clocks, user_message
 from jixiao.adapters.outbox import Outbox
 from jixiao.bot.answer import Answer
 from jixiao.bot.conversation import ConversationStore
@@ -86,7 +87,7 @@ def test_full_path_and_rules(desk, wechat):
     with pytest.raises(TransitionError, match="只有认领人"):
         desk.answer(tid, BOB, "答复")
     assert desk.answer(tid, ALICE, "不少于30%。", [CITATION]) == "pushed"
-    assert wechat.calls == [("wechat:u1", "不少于30%。")]
+    assert wechat.calls == [("wechat:u1", user_message(tid, desk.get(tid)["question"], "不少于30%。"))]
     row = desk.get(tid)
     assert (row["state"], row["assignee"], row["delivery"]) == ("answered", "alice", "pushed")
     assert row["answer_citations"][0]["title"] == "《创B争A通知》"
@@ -187,7 +188,8 @@ def test_answer_delivery(desk, wechat, mode, expected, caplog):
     assert box.pending("wechat", "wechat:u1") == (0 if expected == "pushed" else 1)
     if mode == "raise":
         assert "outbox push failed" in caplog.text
-    assert box.take("wechat", "wechat:u1") == ([] if expected == "pushed" else ["您好，答复如下。"])
+    sent = user_message(tid, desk.get(tid)["question"], "您好，答复如下。")
+    assert box.take("wechat", "wechat:u1") == ([] if expected == "pushed" else [sent])
     assert box.take("wechat", "wechat:u1") == []
 
 
@@ -195,7 +197,7 @@ def test_web_answers_go_to_the_inbox(desk):
     tid = desk.open_ticket("web", "web:zhang", "问题", DRAFT, history=[])
     desk.claim(tid, ALICE)
     assert desk.answer(tid, ALICE, "网页答复") == "held"  # no web deliverer: the inbox is the outbox
-    assert Outbox(desk.services.engine).take("web", "web:zhang") == ["网页答复"]
+    assert Outbox(desk.services.engine).take("web", "web:zhang") == ["【人工服务答复·工单 %d】您的问题“问题”：\n网页答复" % tid]
 
 
 def test_failure_mid_answer_changes_nothing_and_retry_delivers_once(desk, wechat, monkeypatch):
@@ -215,7 +217,7 @@ def test_failure_mid_answer_changes_nothing_and_retry_delivers_once(desk, wechat
     assert desk.answer(tid, ALICE, "答复") == "pushed"
     with pytest.raises(TransitionError):
         desk.answer(tid, ALICE, "答复")
-    assert wechat.calls == [("wechat:u1", "答复")]
+    assert wechat.calls == [("wechat:u1", user_message(tid, desk.get(tid)["question"], "答复"))]
     assert Outbox(desk.services.engine).take("wechat", "wechat:u1") == []
 
 

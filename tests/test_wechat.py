@@ -295,7 +295,8 @@ def test_verified_user_gets_the_staff_answer_through_customer_service(channel):
     ch = channel(bot=FakeBot(script=ESCALATING), wechat_account="verified")
     helpdesk, ticket = _escalate(ch)
     assert helpdesk.answer(ticket, "staff1", "请登录应急管理系统，在“审核进展”中查看。") == "pushed"
-    assert ch.api.wait_for_messages(1) == [(OPENID, "请登录应急管理系统，在“审核进展”中查看。")]
+    assert ch.api.wait_for_messages(1) == [(OPENID, f"【人工服务答复·工单 {ticket}】您的问题“我们厂的审核进度怎么查？”：\n"
+                                                    "请登录应急管理系统，在“审核进展”中查看。")]
 
 
 def test_unverified_user_gets_the_staff_answer_with_the_next_reply(channel):
@@ -303,7 +304,8 @@ def test_unverified_user_gets_the_staff_answer_with_the_next_reply(channel):
     helpdesk, ticket = _escalate(ch)
     assert helpdesk.answer(ticket, "staff1", "请登录应急管理系统，在“审核进展”中查看。") == "held"
     reply = ch.say("谢谢")
-    assert reply.startswith("请登录应急管理系统，在“审核进展”中查看。") and reply.endswith("答复：谢谢")
+    assert reply.startswith(f"【人工服务答复·工单 {ticket}】您的问题“我们厂的审核进度怎么查？”：\n请登录应急管理系统")
+    assert reply.endswith("答复：谢谢")
     assert ch.api.messages == []
 
 
