@@ -34,7 +34,8 @@ def test_real_services_answer_escalate_and_deliver(tmp_path):
         assert client.post(f"/api/helpdesk/tickets/{esc['ticket_id']}/claim").status_code == 200
         done = client.post(f"/api/helpdesk/tickets/{esc['ticket_id']}/answer", json={"text": "铸造按附件3分A/B/C/D级。"})
         assert done.status_code == 200, done.text
-        assert client.get("/api/inbox").json()["messages"] == ["铸造按附件3分A/B/C/D级。"]
+        (message,) = client.get("/api/inbox").json()["messages"]
+        assert message.startswith(f"【人工服务答复·工单 {esc['ticket_id']}】") and message.endswith("：\n铸造按附件3分A/B/C/D级。")
         assert client.get("/api/inbox").json()["messages"] == []
 
 
