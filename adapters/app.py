@@ -1,13 +1,15 @@
 """`create_app(settings)`: one FastAPI app for web chat, WeChat and the helpdesk (`jixiao serve`)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -75,6 +77,26 @@ def _import_tables() -> None:
     from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
 
 
+# ---------------------------------------------------------------- KV sweeping
+
+KV_PURGE_INTERVAL = 600.0  # seconds between sweeps of expired KV rows (dedup keys, tokens, login failures)
+
+
+async def _sweep_kv(kv: KV) -> None:
+    """Delete expired KV rows at start-up and every KV_PURGE_INTERVAL seconds, off the event loop.
+
+    Each worker process sweeps; the DELETE is idempotent, so several workers on one database are harmless.
+    """
+    while True:
+        try:
+            purged = await anyio.to_thread.run_sync(kv.purge_expired)
+            if purged:
+                log.info("kv expired rows purged count=%d", purged)
+        except Exception:  # a locked or unreachable database: try again next time
+            log.warning("kv purge failed; retrying in %ss", KV_PURGE_INTERVAL, exc_info=True)
+        await asyncio.sleep(KV_PURGE_INTERVAL)
+
+
 # ---------------------------------------------------------------- request body limit
 
 class BodyLimit:
@@ -128,8 +150,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
-        yield
-        app.state.services.engine.dispose()
+        services: Services = app.state.services
+        sweeper = asyncio.create_task(_sweep_kv(services.kv))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
+            services.close()  # WeChat desk threads and HTTP client, then the engine
 
     app = FastAPI(title="jixiao 绩效评级政策助手", version="0.1.0", lifespan=lifespan,
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"

@@ -5,6 +5,8 @@
 - Sessions: a random token in an HttpOnly, SameSite=Lax cookie; the database keeps only
   HMAC-SHA256(secret, token) and an expiry, so a leaked table does not give working cookies.
   The secret is `JIXIAO_SESSION_SECRET`, or generated once into `<data_dir>/session_secret`.
+- Login throttling (`LoginThrottle`): after MAX_LOGIN_FAILURES failures for one username or one client IP
+  within LOGIN_WINDOW, logins are refused (429) without checking the password; counted in the shared KV.
 - FastAPI dependencies `require_staff` (401 without a session) and `require_admin` (403 for staff).
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy import Column, Float, String, Table, delete, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from jixiao.adapters.db import metadata
+from jixiao.adapters.db import KV, metadata
 from jixiao.errors import InputError
 from jixiao.settings import Settings
 
@@ -33,6 +35,9 @@ SESSION_TTL = 12 * 3600  # seconds; a working day
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD = 8
+MAX_LOGIN_FAILURES = 5  # per username and per client IP …
+LOGIN_WINDOW = 600  # … within this many seconds (each failure is forgotten this long after it happened)
+TOO_MANY_FAILURES = f"登录失败次数过多，请 {LOGIN_WINDOW // 60} 分钟后再试"
 
 users_table = Table(
     "users", metadata,
@@ -161,6 +166,49 @@ class UserStore:
         if token:
             with self.engine.begin() as conn:
                 conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == self._key(token)))
+
+
+# ---------------------------------------------------------------- login throttling
+
+class LoginThrottle:
+    """Failed logins counted per username and per client IP in the shared KV, so every worker sees them.
+
+    Each failure is its own KV row (`login:fail:<user|ip>:<sha256>:<random>`, expiring after LOGIN_WINDOW),
+    so the window slides and no read-modify-write is needed. `begin` records the attempt *before* the
+    password is checked and counts again afterwards: of any number of parallel attempts, across workers,
+    at most MAX_LOGIN_FAILURES get to check a password. A successful login clears both counters.
+    """
+
+    def __init__(self, kv: KV):
+        self.kv = kv
+
+    @staticmethod
+    def _prefixes(username: str, ip: str) -> tuple[str, str]:
+        def digest(value: str) -> str:  # any string may arrive as a username: keep keys short and unambiguous
+            return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+        return f"login:fail:user:{digest(username)}:", f"login:fail:ip:{digest(ip)}:"
+
+    def _blocked(self, prefixes: tuple[str, ...], limit: int) -> bool:
+        return any(self.kv.count_prefix(p) >= limit for p in prefixes)
+
+    def begin(self, username: str, ip: str) -> list[str] | None:
+        """None when this attempt is refused; otherwise the keys recording it (kept if it fails)."""
+        prefixes = self._prefixes(username, ip)
+        if self._blocked(prefixes, MAX_LOGIN_FAILURES):
+            return None
+        token = secrets.token_hex(8)
+        keys = [p + token for p in prefixes]
+        for key in keys:
+            self.kv.add(key, str(time.time()), ttl=LOGIN_WINDOW)
+        if self._blocked(prefixes, MAX_LOGIN_FAILURES + 1):  # parallel attempts got in first
+            for key in keys:
+                self.kv.delete(key)
+            return None
+        return keys
+
+    def succeeded(self, username: str, ip: str) -> None:
+        for prefix in self._prefixes(username, ip):
+            self.kv.delete_prefix(prefix)
 
 
 def session_secret(settings: Settings) -> str:

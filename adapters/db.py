@@ -2,14 +2,16 @@
 
 SQLite under the data dir by default; a PostgreSQL URL (`JIXIAO_DATABASE_URL`) works unchanged
 because every table is declared on `metadata` with portable types. `KV` is the shared store for
-short-lived values (WeChat access token, message dedup keys) with expiry.
+short-lived values (WeChat access token, message dedup keys, login failures) with expiry; expired
+rows are ignored on read and removed by `KV.purge_expired` (the app's lifespan runs it periodically).
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, event, insert, select
+from sqlalchemy import (Column, Float, MetaData, String, Table, Text, create_engine, delete, event, func, insert, or_,
+                        select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -84,3 +86,22 @@ class KV:
     def delete(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(kv_table).where(kv_table.c.key == key))
+
+    def count_prefix(self, prefix: str) -> int:
+        """Live (unexpired) entries whose key starts with `prefix` (`%` and `_` in it are literal)."""
+        now = time.time()
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(kv_table).where(
+                kv_table.c.key.startswith(prefix, autoescape=True),
+                or_(kv_table.c.expires_at.is_(None), kv_table.c.expires_at > now))).scalar_one()
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every entry whose key starts with `prefix`; the number deleted."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(kv_table).where(kv_table.c.key.startswith(prefix, autoescape=True))).rowcount
+
+    def purge_expired(self, now: float | None = None) -> int:
+        """Delete expired entries (reads already ignore them; this keeps the table small); the number deleted."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return conn.execute(delete(kv_table).where(kv_table.c.expires_at <= now)).rowcount

@@ -5,6 +5,8 @@ of reach (WeChat's API servers) and pass it to `create_app`.
 """
 from __future__ import annotations
 
+import inspect
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -15,6 +17,8 @@ from sqlalchemy.engine import Engine
 from jixiao.adapters.db import KV
 from jixiao.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 class Replier(Protocol):
     """`jixiao.bot` chat entry point: Dialogue (assessment + assistant) or a bare Assistant."""
@@ -23,7 +27,17 @@ class Replier(Protocol):
 
 
 class SerialReplier:
-    """One turn at a time per process: the assistant's stores and models are shared by every channel's threads."""
+    """One turn at a time per process, whichever channel's thread asks.
+
+    Why it exists: the web chat runs turns in FastAPI's thread pool and WeChat in the desk's worker threads,
+    but the bot underneath is one object per process whose state is not thread-safe — the dialogue's
+    conversation store (`jixiao.bot.conversation`) keeps a single SQLite connection shared by every thread
+    (opened with `check_same_thread=False`, no lock of its own), and the Chroma client and the embedder are
+    shared too. Interleaved turns could interleave statements on that one connection or race inside the
+    models, so every `reply` goes through one lock. The price is throughput (one turn at a time per
+    process; run more workers for more), which the WeChat desk's reply budget already accounts for.
+    Remove it only once everything under the bot is safe for concurrent turns.
+    """
 
     def __init__(self, bot: Replier):
         self.bot = bot
@@ -49,6 +63,38 @@ class Services:
     bot: Replier
     deliverers: dict[str, Deliverer] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # per-router singletons (wechat client, helpdesk …)
+
+    def close(self) -> None:
+        """Release what the routers hold (the app's lifespan calls this on shutdown), then the engine's pool.
+
+        Every extra with a `close()` that takes no arguments is closed and forgotten, together with the
+        deliverers bound to it, so an app started again on these services installs fresh ones lazily.
+        (`Helpdesk.close(ticket_id, staff)` is a ticket action, not a resource: it is left alone.)
+        A failing close is logged and does not stop the others.
+        """
+        for name, extra in list(self.extras.items()):
+            close = getattr(extra, "close", None)
+            if not callable(close) or not _takes_no_arguments(close):
+                continue
+            try:
+                close()
+            except Exception:
+                log.exception("closing services.extras[%r] failed", name)
+            self.extras.pop(name, None)
+            for channel, deliver in list(self.deliverers.items()):
+                if getattr(deliver, "__self__", None) is extra:
+                    del self.deliverers[channel]
+        self.engine.dispose()
+
+
+def _takes_no_arguments(fn: Callable) -> bool:
+    try:
+        inspect.signature(fn).bind()
+    except TypeError:  # required parameters
+        return False
+    except ValueError:  # no signature (some builtins): assume the usual close()
+        return True
+    return True
 
 
 def get_services(request: Request) -> Services:

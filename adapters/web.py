@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jixiao.adapters.auth import (COOKIE, User, clear_session_cookie, current_user, require_staff,
-                                  set_session_cookie, user_store)
+from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie,
+                                  current_user, require_staff, set_session_cookie, user_store)
 from jixiao.adapters.clause import find_clause
 from jixiao.adapters.services import Services, get_services
 
@@ -123,15 +123,25 @@ def login_page() -> HTMLResponse:
 # ---------------------------------------------------------------- session API
 
 @router.post("/api/login", response_model=UserOut, tags=["web"], summary="登录",
-             responses={401: {"description": "用户名或密码错误"}})
+             responses={401: {"description": "用户名或密码错误"},
+                        429: {"description": "同一用户名或同一 IP 10 分钟内失败 5 次，暂时不再校验密码"}})
 def login(body: LoginRequest, request: Request, response: Response,
           services: Services = Depends(get_services)) -> UserOut:
-    """用户名和密码正确时设置会话 Cookie（HttpOnly，SameSite=Lax，12 小时）。"""
+    """用户名和密码正确时设置会话 Cookie（HttpOnly，SameSite=Lax，12 小时）。
+
+    同一用户名或同一 IP 在 10 分钟内失败 5 次后返回 429，登录成功会清零计数。
+    """
+    username, ip = body.username.strip(), request.client.host if request.client else "unknown"
+    throttle = LoginThrottle(services.kv)
+    if throttle.begin(username, ip) is None:
+        log.warning("login throttled username=%r ip=%s", username[:64], ip)
+        raise HTTPException(status_code=429, detail=TOO_MANY_FAILURES, headers={"Retry-After": str(LOGIN_WINDOW)})
     store = user_store(services)
-    user = store.authenticate(body.username.strip(), body.password)
+    user = store.authenticate(username, body.password)
     if user is None:
-        log.warning("login failed username=%r", body.username[:64])
+        log.warning("login failed username=%r ip=%s", username[:64], ip)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
+    throttle.succeeded(username, ip)
     set_session_cookie(response, request, store.open_session(user.username))
     log.info("login username=%s role=%s", user.username, user.role)
     return UserOut(username=user.username, role=user.role)

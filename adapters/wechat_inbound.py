@@ -1,7 +1,8 @@
 """What WeChat pushes to /wechat, checked before anything is stored: signature, size, XML, fields.
 
 Order of checks (each failure is a `Rejected` with its HTTP status; nothing is written before all pass):
-URL signature (403) → body size (413) → XML parsed by defusedxml with DTDs forbidden, so entity
+URL signature (403) → signed `timestamp` within MAX_CLOCK_SKEW of our clock (403, replay protection)
+→ body size (413) → XML parsed by defusedxml with DTDs forbidden, so entity
 expansion and external entities are refused (400) → in safe mode, `msg_signature` over the `Encrypt`
 field (403) and AES decryption with our app id (403 for a foreign app id, 400 for garbage) → required
 fields for the message type (400). wechatpy is used only for its AES crypto and reply rendering; its own
@@ -25,6 +26,10 @@ from wechatpy.utils import WeChatSigner
 from jixiao.errors import ConfigError
 
 MAX_BODY = 64 * 1024  # bytes; WeChat's own messages are a few KiB at most
+# seconds a push's signed `timestamp` may differ from our clock (either way). WeChat signs each delivery
+# when it sends it and retries within ~15 s with the same timestamp, so genuine pushes pass; a captured
+# push replayed later is refused (the MsgId dedup key only lasts an hour). Keep the server on NTP.
+MAX_CLOCK_SKEW = 300
 
 
 class Rejected(Exception):
@@ -89,9 +94,20 @@ class Gate:
         if not given or not hmac.compare_digest(given, expected):
             raise Rejected(403, "bad signature")
 
+    @staticmethod
+    def check_fresh(query: Mapping[str, str], now: float | None = None) -> None:
+        """The signed `timestamp` is within MAX_CLOCK_SKEW seconds of `now` (call after the signature check)."""
+        stamp = query.get("timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit()):
+            raise Rejected(403, "bad timestamp")
+        skew = int(stamp) - (time.time() if now is None else now)
+        if abs(skew) > MAX_CLOCK_SKEW:
+            raise Rejected(403, f"stale timestamp (skew {skew:+.0f} s, limit {MAX_CLOCK_SKEW} s)")
+
     def open(self, body: bytes, query: Mapping[str, str]) -> tuple[Inbound, bool]:
         """The message in `body` and whether it came encrypted (then the reply must be sealed)."""
         self.check_url(query)
+        self.check_fresh(query)
         if len(body) > MAX_BODY:
             raise Rejected(413, "body too large")
         fields = _parse(body)

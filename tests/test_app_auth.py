@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from jixiao.adapters import auth as auth_module
 from jixiao.adapters.app import create_app
-from jixiao.adapters.auth import (COOKIE, User, UserStore, hash_password, require_admin, require_staff,
-                                  session_secret, users_table, verify_password)
+from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, MAX_LOGIN_FAILURES, LoginThrottle, User, UserStore,
+                                  hash_password, require_admin, require_staff, session_secret, users_table,
+                                  verify_password)
+from jixiao.adapters.db import kv_table
 from jixiao.adapters.cli import _user_store
 from jixiao.errors import InputError
 from jixiao.settings import Settings
@@ -107,6 +113,91 @@ def test_login_body_validated_in_chinese(tmp_path):
     assert r.status_code == 422 and "password" in r.json()["detail"] and "缺少" in r.json()["detail"]
     r = client.post("/api/login", content=b"username=alice", headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 422 and "JSON" in r.json()["detail"]
+
+
+# ---------------------------------------------------------------- login throttling
+
+def _login(app, username: str, password: str, ip: str):
+    return TestClient(app, client=(ip, 50000)).post("/api/login", json={"username": username, "password": password})
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Counts password verifications (scrypt runs), to show a throttled login never checks one."""
+    calls = []
+    real = auth_module.verify_password
+
+    def counting(password, stored):
+        calls.append(password)
+        return real(password, stored)
+
+    monkeypatch.setattr(auth_module, "verify_password", counting)
+    return calls
+
+
+def test_login_is_throttled_per_username_for_every_worker(tmp_path, password_checks):
+    services = make_services(tmp_path)
+    add_user(services, "alice")
+    add_user(services, "bob")
+    app = create_app(services=services)
+    for i in range(MAX_LOGIN_FAILURES):  # from different addresses: only the username counter fills up
+        assert _login(app, "alice", f"wrong-{i}", f"10.0.0.{i}").status_code == 401
+    checks = len(password_checks)
+    blocked = _login(app, "alice", PASSWORD, "10.0.1.1")
+    assert blocked.status_code == 429 and blocked.json()["detail"] == "登录失败次数过多，请 10 分钟后再试"
+    assert blocked.headers["retry-after"] == str(LOGIN_WINDOW) and COOKIE not in blocked.cookies
+    assert len(password_checks) == checks  # refused without checking the password
+
+    # another worker: its own engine and KV on the same database
+    other = make_services(tmp_path)
+    assert _login(create_app(services=other), "alice", PASSWORD, "10.0.1.2").status_code == 429
+    assert _login(app, "bob", PASSWORD, "10.0.1.3").status_code == 200  # other users are unaffected
+
+    with services.engine.begin() as conn:  # ten minutes later: the failures have expired
+        conn.execute(update(kv_table).where(kv_table.c.key.startswith("login:fail:"))
+                     .values(expires_at=time.time() - 1))
+    assert _login(app, "alice", PASSWORD, "10.0.1.1").status_code == 200
+
+
+def test_login_is_throttled_per_client_ip(tmp_path, password_checks):
+    services = make_services(tmp_path)
+    add_user(services, "alice")
+    app = create_app(services=services)
+    for i in range(MAX_LOGIN_FAILURES):  # password spraying: a different username each time
+        assert _login(app, f"user{i}", "wrong-password", "203.0.113.7").status_code == 401
+    checks = len(password_checks)
+    assert _login(app, "alice", PASSWORD, "203.0.113.7").status_code == 429
+    assert len(password_checks) == checks
+    assert _login(app, "alice", PASSWORD, "198.51.100.1").status_code == 200
+
+
+def test_successful_login_resets_the_counters(tmp_path):
+    services = make_services(tmp_path)
+    add_user(services, "alice")
+    app = create_app(services=services)
+    for _ in range(MAX_LOGIN_FAILURES - 1):
+        assert _login(app, "alice", "wrong-password", "10.0.0.1").status_code == 401
+    assert _login(app, "alice", PASSWORD, "10.0.0.1").status_code == 200
+    for _ in range(MAX_LOGIN_FAILURES):  # a fresh allowance for the name and the address
+        assert _login(app, "alice", "wrong-password", "10.0.0.1").status_code == 401
+    assert _login(app, "alice", PASSWORD, "10.0.0.1").status_code == 429
+
+
+def test_parallel_attempts_get_at_most_the_allowed_password_checks(tmp_path):
+    services = make_services(tmp_path)
+    throttle = LoginThrottle(services.kv)
+    attempts = 3 * MAX_LOGIN_FAILURES
+    barrier, real_add = threading.Barrier(attempts, timeout=10), services.kv.add
+
+    def add_after_everyone_passed_the_first_check(key, *args, **kwargs):
+        if key.startswith("login:fail:user:"):
+            barrier.wait()  # the worst case: every attempt saw an empty counter
+        return real_add(key, *args, **kwargs)
+
+    services.kv.add = add_after_everyone_passed_the_first_check
+    with ThreadPoolExecutor(attempts) as pool:
+        admitted = list(pool.map(lambda _: throttle.begin("alice", "10.0.0.1"), range(attempts)))
+    assert sum(a is not None for a in admitted) <= MAX_LOGIN_FAILURES
 
 
 def test_users_cli_add_and_list(tmp_path, monkeypatch):

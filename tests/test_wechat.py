@@ -18,6 +18,7 @@ from jixiao.adapters.app import create_app
 from jixiao.adapters.db import KV, create_all, kv_table, make_engine
 from jixiao.adapters.outbox import Outbox, outbox_table
 from jixiao.adapters.services import Services
+from jixiao.adapters.wechat_inbound import MAX_CLOCK_SKEW, Gate, Rejected
 from jixiao.bot.answer import Answer
 from jixiao.settings import Settings
 
@@ -163,20 +164,43 @@ def _without(xml: str, tag: str) -> str:
 
 
 @pytest.mark.parametrize("case,status", [
-    ("forged", 403), ("billion_laughs", 400), ("external_entity", 400), ("not_xml", 400), ("oversized", 413),
+    ("forged", 403), ("stale", 403), ("future", 403), ("stale_safe_mode", 403), ("billion_laughs", 400), ("external_entity", 400), ("not_xml", 400), ("oversized", 413),
     ("no_msgid", 400), ("no_sender", 400), ("no_content", 400), ("encrypted_bomb", 400)])
 def test_rejections_touch_no_state(channel, case, status):
-    aes_key = base64.b64encode(os.urandom(32)).decode()[:-1] if case == "encrypted_bomb" else None
+    safe = case in ("encrypted_bomb", "stale_safe_mode")
+    aes_key = base64.b64encode(os.urandom(32)).decode()[:-1] if safe else None
     ch = channel(aes_key=aes_key)
     good = ch.push.text(OPENID, "铸造行业能评几级？")
-    body = {"forged": good, "billion_laughs": BILLION_LAUGHS, "external_entity": EXTERNAL_ENTITY,
+    skew = {"stale": -(MAX_CLOCK_SKEW + 30), "stale_safe_mode": -(MAX_CLOCK_SKEW + 30), "future": MAX_CLOCK_SKEW + 30}
+    body = {"forged": good, "stale": good, "future": good, "stale_safe_mode": good, "billion_laughs": BILLION_LAUGHS, "external_entity": EXTERNAL_ENTITY,
             "not_xml": "{\"MsgType\": \"text\"}", "oversized": good.replace("铸造", "铸" * 70000),
             "no_msgid": _without(good, "MsgId"), "no_sender": _without(good, "FromUserName"),
             "no_content": _without(good, "Content"), "encrypted_bomb": BILLION_LAUGHS}[case]
-    resp = ch.push.post(body, forged=case == "forged")
+    timestamp = int(time.time()) + skew[case] if case in skew else None
+    resp = ch.push.post(body, forged=case == "forged", timestamp=timestamp)  # correctly signed unless forged
     assert resp.status_code == status, resp.text
     assert ch.bot.calls == []
     assert ch.rows() == {"kv": 0, "outbox": 0}  # no dedup key, no 48 h window mark, nothing held
+
+
+def test_timestamp_window_is_checked_both_ways():
+    gate, now = Gate("t"), 1_700_000_000
+    for stamp in (now, now - MAX_CLOCK_SKEW, now + MAX_CLOCK_SKEW):
+        gate.check_fresh({"timestamp": str(stamp)}, now=now)
+    for stamp in (str(now - MAX_CLOCK_SKEW - 1), str(now + MAX_CLOCK_SKEW + 1), "", "abc", "-5", "1e9"):
+        with pytest.raises(Rejected) as info:
+            gate.check_fresh({"timestamp": stamp}, now=now)
+        assert info.value.status == 403
+
+
+def test_retry_with_the_original_timestamp_inside_the_window_is_answered(channel):
+    ch = channel()
+    sent_at = int(time.time()) - (MAX_CLOCK_SKEW - 60)  # WeChat's retries keep the first try's timestamp
+    xml = ch.push.text(OPENID, "评上A级有什么好处？")
+    first = ch.push.reply_text(ch.push.post(xml, timestamp=sent_at))
+    again = ch.push.reply_text(ch.push.post(xml, timestamp=sent_at))
+    assert first == again == "答复：评上A级有什么好处？"
+    assert len(ch.bot.calls) == 1
 
 
 # ---------------------------------------------------------------- WeChat's 5 s rule and retries

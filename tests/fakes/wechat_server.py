@@ -232,16 +232,18 @@ class WeChatPush:
                 f"<MsgType><![CDATA[{msg_type}]]></MsgType><PicUrl><![CDATA[http://example.invalid/a.jpg]]>"
                 f"</PicUrl><MediaId><![CDATA[media1]]></MediaId><MsgId>{self.next_msg_id()}</MsgId></xml>")
 
-    def query(self, forged: bool = False) -> dict:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    def query(self, forged: bool = False, timestamp: int | None = None) -> dict:
+        """Signed like WeChat: `timestamp` defaults to now (the app refuses stale ones)."""
+        timestamp, nonce = str(int(time.time()) if timestamp is None else timestamp), secrets.token_hex(5)
         signature = sign(self.token, timestamp, nonce)
         if forged:
             signature = sign("not-the-token", timestamp, nonce)
         return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
 
-    def post(self, xml: str | bytes, forged: bool = False, forge_msg_signature: bool = False) -> httpx.Response:
+    def post(self, xml: str | bytes, forged: bool = False, forge_msg_signature: bool = False,
+             timestamp: int | None = None) -> httpx.Response:
         """POST like WeChat does: signed query; in safe mode the body is the <Encrypt> envelope."""
-        q = self.query(forged)
+        q = self.query(forged, timestamp)
         body = xml.encode("utf-8") if isinstance(xml, str) else xml
         if self.crypto is not None:
             envelope = self.crypto.encrypt_message(body.decode("utf-8"), q["nonce"], q["timestamp"])
