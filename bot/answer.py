@@ -42,6 +42,8 @@ class Answer:
     confidence: float = 0.0
     intent: str = ""
     chunks: list[dict] = field(default_factory=list)  # passages used: {doc_id, section, score}
+    evidence: list[str] = field(default_factory=list, repr=False)  # clause texts the answer may rest on
+    drafted: bool = False  # True when the wording came from the LLM (checked against the evidence)
 
 
 # ---------------------------------------------------------------- documents
@@ -79,6 +81,34 @@ def doc_date(doc_id: str) -> str | None:
         return meta.date
     d = _register().get(doc_id)
     return d.date if d else None
+
+
+def find_document(text: str) -> DocMeta | None:
+    """The loaded document a question names by its short title or its jurisdiction (聊城方案, 开封方案)."""
+    metas = [d.meta for d in _sources()]
+    t = text.replace("《", "").replace("》", "")
+    for m in metas:
+        short = (m.short_title or "").strip("《》")
+        if short and short in t:
+            return m
+    places = [m for m in metas if m.jurisdiction and m.jurisdiction != "重庆" and m.jurisdiction in t]
+    return places[0] if len(places) == 1 else None
+
+
+@cache
+def _sources():
+    from jixiao.knowledge.ingest.model import load_sources
+
+    return tuple(load_sources(SOURCES_DIR))
+
+
+_YEAR = re.compile(r"(20\d\d)年")
+
+
+def uncovered_years(question: str, sentences: list[str]) -> list[str]:
+    """Years the question names that none of the answer's sentences mention (the documents are silent)."""
+    said = "".join(sentences)
+    return [f"{y}年" for y in dict.fromkeys(_YEAR.findall(question or "")) if y not in said]
 
 
 def citation(doc_id: str, section: str, quote: str = "", title: str | None = None) -> Citation:
@@ -138,11 +168,30 @@ def render_incentives(r) -> tuple[str, list[Citation]]:
     lines = [r.message]
     for m in r.measures + r.upgrade_support:
         nums = "；".join(f"{n.label}{n.value:g}{n.unit}" for n in m.numbers)
-        lines.append(f"第{m.seq}条 {m.name}：{m.summary}" + (f"（{nums}）" if nums else "")
+        quote = m.basis[0].quote if m.basis else ""
+        lines.append(f"第{m.seq}条 {m.name}：{m.summary}" + (f"原文：“{quote}”" if quote and quote not in m.summary else "")
+                     + (f"（{nums}）" if nums else "")
                      + (f"〔{m.certainty}〕" if m.certainty.startswith("推定") else ""))
     lines += list(r.caveats)
     cites = citations_of(tuple(b for m in r.measures + r.upgrade_support for b in m.basis[:1]) + tuple(r.basis))
     return "\n".join(lines), cites
+
+
+def render_review_overview(table, grade: str | None = None, question: str = "") -> tuple[str, list[Citation]]:
+    """Who reviews which grades, for a question that names no industry: every route with its basis quotes."""
+    lines = ["重庆各类企业的评级审核路径（按附件3所属行业和申报等级区分）："]
+    bases = []
+    for route in table.routes:
+        quotes = "；".join(dict.fromkeys(f"“{b.quote}”" for b in route.basis))
+        lines.append(f"- {route.title}。依据原文：{quotes}")
+        bases += list(route.basis)
+    rules = {r.id: r for r in table.rules}
+    for rid in ("levels", "expert_accounts"):
+        if rid in rules:
+            lines.append(rules[rid].statement)
+            bases += list(rules[rid].basis)
+    lines.append("请告诉我企业所属行业和申报等级，我可以给出具体的审核步骤。")
+    return "\n".join(lines), citations_of(bases)
 
 
 RENDERERS = {"tier_scheme": render_tiers, "review_route": render_review, "incentives": render_incentives}

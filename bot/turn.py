@@ -12,19 +12,26 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from jixiao.bot.answer import RENDERERS, Answer, Citation, citation, cite_line, doc_jurisdiction, doc_title
+from jixiao.bot.answer import (RENDERERS, Answer, Citation, citation, cite_line, doc_jurisdiction, doc_title,
+                               find_document, render_review_overview, uncovered_years)
 from jixiao.bot.conversation import ConversationStore
 from jixiao.bot.incentives import grade_label, incentives, normalize_grade
-from jixiao.bot.industry import tier_scheme
-from jixiao.bot.review import is_chongqing, review_route
+from jixiao.bot.industry import resolve_industry, tier_scheme
+from jixiao.bot.passages import (best_sentences, clause_sentences, focus_clause, outline_of, top_clauses,
+                                 where_named)
+from jixiao.bot.review import is_chongqing, load_review_routes, review_route
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, understand
 
 log = logging.getLogger(__name__)
 
+INCENTIVES_DOC = "cq-cbza-2024-att1"
+NOTICE_DOC = "cq-cbza-2024"
+_BROAD = re.compile(r"大纲|目录|都有哪些|哪几部分|包括哪些|准备哪些")  # asks for a whole outline
 MIN_SCORE = 0.3  # top hit below this → abstain (scale of the retriever's score; tune with eval)
 DOC_REGIONS = ("聊城", "开封")  # other jurisdictions with loaded documents
+LONG_NOTE = "您的消息较长，我只根据开头部分作答；如有多个问题，请分开提问。\n"
 HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
 _REASONS = {
     "case_status": "涉及贵企业的个案办理情况（申报进度、当前等级、评级结果）",
@@ -33,6 +40,7 @@ _REASONS = {
     "specific_date": "涉及文件未规定的具体日期或期限",
     "not_loaded": "涉及《地方指南》或技术指南中的具体指标，本助手尚未收录这些文件的原文",
     "service": "属于系统故障、投诉或代办等服务事项",
+    "not_in_docs": "涉及已收录文件没有规定的事项（如申诉途径、A+级）",
 }
 
 
@@ -77,49 +85,15 @@ class FakePassageSearch:
         return sorted(hits, key=lambda h: -h.score)[:k]
 
 
-# ---------------------------------------------------------------- extractive passages
-
-_SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
-_STOP = set("的了吗呢吧啊是有在和与及或我们你他她它这那什么怎么如何哪些多少能会要请问一个")
-
-
-def _terms(query: str) -> set[str]:
-    q = re.sub(r"[\W_]+", "", query)
-    q = "".join(ch for ch in q if ch not in _STOP)
-    return {q[i:i + 2] for i in range(len(q) - 1)}
-
-
-_TABLE_HEAD = re.compile(r"^\|[^\n]*\n\|(?:\s*:?-+:?\s*\|)+[ \t]*(?:\n|$)", re.M)
-
-
-def _body(text: str) -> str:
-    """A chunk's text without its first line, the 《title》 + clause-path label added by chunking."""
-    if text.startswith("《"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    return _TABLE_HEAD.sub("", text)  # a table's header row says nothing on its own
-
-
-def best_sentences(hits, query: str, limit: int = 3) -> list[tuple[str, Any]]:
-    terms = _terms(query)
-    scored = []
-    for rank, h in enumerate(hits[:3]):
-        for s in _SENT.findall(_body(h.text or "")):
-            s = s.strip().lstrip("#").strip()
-            overlap = sum(1 for t in terms if t in s)
-            if overlap and 6 <= len(s) <= 300:
-                scored.append((-overlap, rank, s, h))
-    scored.sort(key=lambda x: (x[0], x[1]))
-    out, seen = [], set()
-    for _, _, s, h in scored:
-        if s not in seen:
-            seen.add(s)
-            out.append((s, h))
-        if len(out) == limit:
-            break
-    return out
-
-
 # ---------------------------------------------------------------- the assistant
+
+def _leading_equivalent(grade: str | None, valid: tuple[str, ...]) -> str | None:
+    """A letter grade asked of an industry graded only 绩效引领/非绩效引领: the tier it corresponds to."""
+    if not grade or grade[-1:] not in "ABCD-" or not valid:
+        return None
+    want = "非绩效引领" if grade[0] in "CD" else "绩效引领"
+    return next((g for g in valid if g.endswith(want) and (want == "非绩效引领" or "非" not in g)), None)
+
 
 def _asdict(result) -> dict:
     data = dataclasses.asdict(result)
@@ -132,8 +106,10 @@ def _cite_dicts(cites: list[Citation]) -> list[dict]:
 
 
 class Assistant:
-    def __init__(self, search: PassageSearch | None, store_path: str | Path, min_score: float = MIN_SCORE):
+    def __init__(self, search: PassageSearch | None, store_path: str | Path, min_score: float = MIN_SCORE,
+                 llm=None):
         self.search = search
+        self.llm = llm
         self.store = ConversationStore(store_path)
         self.min_score = min_score
         self._context: dict[str, Understanding] = {}
@@ -143,17 +119,35 @@ class Assistant:
         try:
             u = understand(text, self._context.get(user_id))
             answer = self.answer(u)
+            if self.llm is not None and not answer.escalate and (answer.citations or answer.tools):
+                answer = self._draft(u, answer)
+            if u.truncated and u.intent != "empty":
+                answer.text = LONG_NOTE + answer.text
         except Exception:  # users never see a traceback; operators find it in the log
             log.exception("turn failed user_id=%s", user_id)
-            u = Understanding((text or "")[:400], "policy")
+            u = Understanding(str(text or "")[:400], "policy")
             answer = Answer("抱歉，处理您的问题时出现错误。" + HELP, escalate=True, intent="error")
         if u.intent not in ("empty", "smalltalk", "human"):
             self._context[user_id] = u
         latency = int((time.perf_counter() - start) * 1000)
-        self.store.record(user_id, channel, text or "", answer.intent or u.intent,
-                          [{"name": t["name"], "args": t["args"], "found": t["result"].get("found")}
-                           for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate)
+        question = text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else u.text
+        try:
+            self.store.record(str(user_id), str(channel), question, answer.intent or u.intent,
+                              [{"name": t["name"], "args": t["args"], "found": t["result"].get("found")}
+                               for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate)
+        except Exception:  # the user still gets the answer; the operator finds the failure in the log
+            log.exception("storing the turn failed user_id=%s", user_id)
         return answer
+
+    def _draft(self, u: Understanding, answer: Answer) -> Answer:
+        """LLM wording restricted to this turn's evidence; the deterministic answer when it fails."""
+        evidence = [answer.text] + answer.evidence + [c.get("quote", "") for c in answer.citations]
+        draft = self.llm.draft(u.text, [e for e in evidence if e])
+        if not draft:
+            return answer
+        cites = [Citation(**{k: c[k] for k in ("doc_id", "title", "section", "quote")}) for c in answer.citations]
+        text = draft + ("\n" + cite_line(cites) if cites else "")
+        return dataclasses.replace(answer, text=text, drafted=True)
 
     # -- routing
 
@@ -177,7 +171,8 @@ class Assistant:
             return self.abstain(u, f"涉及{u.region}的规定，本助手只收录了重庆（及聊城、开封）的文件")
         if u.intent == "assess":
             return self.assess(u)
-        handler = {"tool_tiers": self.tiers, "tool_review": self.review, "tool_incentives": self.incentives}
+        handler = {"tool_tiers": self.tiers, "tool_review": self.review, "tool_incentives": self.incentives,
+                   "tool_industry": self.which_industry}
         return handler.get(u.intent, self.policy)(u)
 
     def abstain(self, u: Understanding, reason: str, known: str = "") -> Answer:
@@ -219,18 +214,94 @@ class Assistant:
                 prefix = f"附件3中{r.industry}设有{grade_label(canon)}。"
         return self._tool(u, "tier_scheme", args, r, prefix)
 
+    def which_industry(self, u: Understanding) -> Answer:
+        res = resolve_industry(u.text)
+        tools = [{"name": "resolve_industry", "args": {"text": u.text}, "result": _asdict(res)}]
+        if not u.industry:
+            a = self._ask_industry(u)
+            a.tools = tools
+            return a
+        r = tier_scheme(u.industry, u.branch)
+        body, cites = RENDERERS["tier_scheme"](r)
+        place = "附件3所列的" + (r.category_label or "") if r.found else ""
+        lead = f"按附件3，这类企业属于{place}“{r.industry or u.industry}”行业。\n" if r.found else ""
+        named = where_named(NOTICE_DOC, r.industry) if r.found and r.industry else None
+        if named:  # the notice itself names the industry (e.g. 通用行业（含工业锅炉/炉窑）)
+            cites = [citation(NOTICE_DOC, named[0], named[1])] + cites
+        text = lead + body + ("\n" + cite_line(cites) if cites else "")
+        tools.append({"name": "tier_scheme", "args": {"industry": u.industry, "branch": u.branch}, "result": _asdict(r)})
+        return Answer(text, _cite_dicts(cites), tools, escalate=False, confidence=0.9 if r.found else 0.4,
+                      intent=u.intent)
+
     def review(self, u: Understanding) -> Answer:
         if not u.industry:
-            return self._ask_industry(u) if self.search is None else self.policy(u)
+            if u.industry_candidates:
+                return self._ask_industry(u)
+            body, cites = render_review_overview(load_review_routes(), u.grade, u.text)
+            text = body + ("\n" + cite_line(cites) if cites else "")
+            return Answer(text, _cite_dicts(cites), [{"name": "review_route", "args": {"industry": None,
+                          "grade": u.grade, "region": u.region}, "result": {"found": True, "overview": True}}],
+                          escalate=False, confidence=0.8, intent=u.intent)
         args = {"industry": u.industry, "branch": u.branch, "grade": u.grade, "region": u.region}
-        return self._tool(u, "review_route", args, review_route(u.industry, u.branch, u.grade, u.region))
+        r = review_route(u.industry, u.branch, u.grade, u.region)
+        prefix = ""
+        mapped = _leading_equivalent(u.grade, r.valid_grades) if not r.found else None
+        if mapped:  # 汽修 has no A/B/C/D: 绩效引领 stands for A/B, 非绩效引领 for C/D
+            prefix = (f"{r.industry}不分A/B/C/D级，只有{'/'.join(r.valid_grades)}；{u.grade}级对应的是“{mapped}”。"
+                      f"以下按{mapped}回答：\n")
+            args = dict(args, grade=mapped)
+            r = review_route(u.industry, u.branch, mapped, u.region)
+        return self._tool(u, "review_route", args, r, prefix)
 
     def incentives(self, u: Understanding) -> Answer:
         grade, prefix = u.grade, ""
         if not grade:
             grade, prefix = "B", "您没有说明等级，以下以B级为例。"
         args = {"grade": grade, "region": u.region}
-        return self._tool(u, "incentives", args, incentives(grade, u.region), prefix)
+        r = incentives(grade, u.region)
+        focus = focus_clause(INCENTIVES_DOC, u.text)
+        if r.found and focus:
+            return self._incentive_focus(u, args, r, focus)
+        answer = self._tool(u, "incentives", args, r, prefix)
+        if r.found and grade not in ("B", "A"):
+            self._excluded_measures(answer, r)
+        return answer
+
+    @staticmethod
+    def _excluded_measures(answer: Answer, r) -> None:
+        """Name the measures a lower grade does not get, quoting their grade condition."""
+        full = incentives("B", r.region)
+        got = {m.seq for m in r.measures + r.upgrade_support}
+        lines, cites = [], []
+        for m in full.measures:
+            if m.seq not in got and m.basis:
+                c = citation(m.basis[0].doc_id, m.basis[0].section, m.basis[0].quote)
+                cites.append(c)
+                lines.append(f"第{m.seq}条 {m.name}：“{m.basis[0].quote}”（{c.label()}）")
+        if lines:
+            answer.text += "\n不适用的条款（条文限定的等级）：\n" + "\n".join(lines)
+            answer.citations = _cite_dicts(cites) + answer.citations
+
+    def _incentive_focus(self, u: Understanding, args: dict, r, focus: tuple[str, str]) -> Answer:
+        """The question is about one measure: quote that clause, then say whether the grade qualifies."""
+        ordinal, text = focus
+        c = citation(INCENTIVES_DOC, f"附件1 {ordinal}、", "")
+        picked = clause_sentences(text, u.text, limit=3)
+        c = Citation(c.doc_id, c.title, c.section, picked[0] if picked else "")
+        seq = "一二三四五六七八九十".index(ordinal) + 1 if ordinal and len(ordinal) == 1 else None
+        applies = {m.seq for m in r.measures + r.upgrade_support}
+        lines = [f"{s}（{c.label()}）" for s in picked]
+        if seq == 10:
+            lines.append("第十条是对区县的考核激励，不直接惠及企业。")
+        elif seq and u.grade and seq not in applies:
+            lines.append(f"按条文，第{seq}条不适用于{grade_label(r.grade or u.grade)}企业。{r.message}")
+        elif seq and u.grade:
+            lines.append(f"{grade_label(r.grade or u.grade)}企业可适用第{seq}条。")
+        _, tool_cites = RENDERERS["incentives"](r)
+        cites = [c] + [x for x in tool_cites if x.section != c.section][:2]
+        return Answer("\n".join(lines), _cite_dicts(cites),
+                      [{"name": "incentives", "args": args, "result": _asdict(r)}],
+                      escalate=False, confidence=0.85, intent=u.intent)
 
     def assess(self, u: Understanding) -> Answer:
         known = ""
@@ -244,6 +315,10 @@ class Assistant:
 
     def policy(self, u: Understanding, jurisdiction: str | None = None) -> Answer:
         """Quote the best sentences of the retrieved clauses; 重庆 documents first, others labelled."""
+        if "文号" in u.text:
+            numbered = self.document_number(u)
+            if numbered is not None:
+                return numbered
         if self.search is None:
             return self.abstain(u, "需要查阅政策原文，但文件检索暂不可用")
         query = u.query or u.text
@@ -253,6 +328,20 @@ class Assistant:
             hits, picked = self._passages(query, None)
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
+        if picked and not jurisdiction and hits[0].doc_id == INCENTIVES_DOC:  # a question about one 惠企 measure
+            focus = self._att1_clause(hits[0].section)
+            if focus and focus_clause(INCENTIVES_DOC, query) == focus:  # retriever and wording agree
+                grade = u.grade or "B"
+                r = incentives(grade, u.region)
+                if r.found:
+                    a = self._incentive_focus(u, {"grade": grade, "region": u.region}, r, focus)
+                    a.chunks = chunks
+                    return a
+        missing = uncovered_years(u.text, [s for s, _ in picked[:1]])
+        if missing:
+            a = self.abstain(u, f"涉及{'、'.join(missing)}的安排，已收录的文件没有{missing[0]}的规定")
+            a.chunks = chunks
+            return a
         if not picked:
             a = self.abstain(u, "在已收录的文件中没有找到明确规定")
             a.chunks = chunks
@@ -262,6 +351,11 @@ class Assistant:
             lines.append(f"以下是{jurisdiction}文件的规定，不是重庆的规定：")
         elif fallback:
             lines.append("重庆的文件中没有找到直接规定。以下是其他地方文件的规定，仅供参考，不适用于重庆：")
+        outline = outline_of(picked[0][1].doc_id) if _BROAD.search(u.text) else None
+        if outline:
+            c = citation(picked[0][1].doc_id, "", outline)
+            cites.append(c)
+            lines.append(f"{c.title}共分以下部分：{outline}（{c.label()}）")
         for sentence, h in picked:
             c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
             cites.append(c)
@@ -269,7 +363,24 @@ class Assistant:
             tag = f"【{place}】" if fallback and place else ""
             lines.append(f"{tag}{sentence}（{c.label()}）")
         return Answer("\n".join(lines), _cite_dicts(cites), [], escalate=False,
-                      confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks)
+                      confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
+                      evidence=[h.text for h in hits])
+
+    @staticmethod
+    def _att1_clause(section: str) -> tuple[str, str] | None:
+        m = re.match(r"(?:附件\s*\d+\s*)?([一二三四五六七八九十]+)", section or "")
+        return next((c for c in top_clauses(INCENTIVES_DOC) if m and c[0] == m.group(1)), None)
+
+    def document_number(self, u: Understanding) -> Answer | None:
+        """"XX方案的文号": the document number from the source's front matter, cited as 发文."""
+        doc = find_document(u.text)
+        if doc is None or not doc.doc_number:
+            return None
+        c = citation(doc.doc_id, "发文", doc.doc_number)
+        place = doc.jurisdiction or ""
+        note = f"（{place}文件）" if place and place != DEFAULT_REGION else ""
+        return Answer(f"{c.title}{note}的文号是{doc.doc_number}，{doc.issuer or ''}{doc.date or ''}印发。（{c.label()}）",
+                      [dataclasses.asdict(c)], [], escalate=False, confidence=0.9, intent=u.intent)
 
     def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None

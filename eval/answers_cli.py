@@ -1,6 +1,45 @@
-"""Placeholder: registers its commands on the given Typer group."""
+"""`jixiao eval answers`: the answer-level golden set through the real assistant (eval/answer_eval.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
 
 
 def register(group: typer.Typer) -> None:
-    return None
+    @group.command("answers")
+    def answers_cmd(
+        golden: Optional[Path] = typer.Option(None, "--golden", help="金标集 YAML（默认 eval/golden/answers.yaml）。"),
+        out: Optional[Path] = typer.Option(None, "--out", help="Markdown 结果文件（默认 <data_dir>/eval/answers.md）。"),
+        as_json: bool = typer.Option(False, "--json", help="标准输出打印 JSON（汇总与每条用例），Markdown 仍写入 --out。"),
+        only: Optional[str] = typer.Option(None, "--only", help="只跑这些 id 或组（逗号分隔，如 a001,policy）。"),
+        llm: bool = typer.Option(False, "--llm", help="启用大模型润色（需配置 JIXIAO_LLM_BASE_URL）；默认不用。"),
+    ) -> None:
+        """用答案金标集评测助手：分组通过率、引用正确率、拒答精确率/召回率、延迟。"""
+        from jixiao.eval.answer_eval import GOLDEN_PATH, build_eval_assistant, format_markdown, load_cases, run_eval
+        from jixiao.settings import Settings
+
+        settings = Settings()
+        path = Path(golden) if golden else GOLDEN_PATH
+        if not path.is_file():
+            typer.echo(f"错误：找不到金标集文件 {path}", err=True)
+            raise typer.Exit(1)
+        cases = load_cases(path)
+        if only:
+            wanted = {w.strip() for w in only.split(",") if w.strip()}
+            cases = [c for c in cases if c.id in wanted or c.group in wanted]
+        assistant, note = build_eval_assistant(settings, llm=llm)
+        if note:
+            typer.echo(f"警告：{note}", err=True)
+        report = run_eval(assistant, cases, note)
+        table = format_markdown(report)
+        out_path = Path(out) if out else Path(settings.data_dir) / "eval" / "answers.md"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(table, encoding="utf-8")
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), ensure_ascii=False, default=str))
+        else:
+            typer.echo(table)
+            typer.echo(f"共 {len(report.cases)} 条，用时 {report.seconds:.1f}s；结果已写入 {out_path}")

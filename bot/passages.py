@@ -1,0 +1,207 @@
+"""Sentences worth quoting: clause texts read from the sources, query terms, best-sentence selection.
+
+Everything returned is verbatim document text, so an answer built from it invents nothing.
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from typing import Any
+
+_SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
+_STOP_WORDS = ("什么", "怎么", "如何", "哪些", "哪个", "多少", "我们", "你们", "请问", "一下", "是否", "可以", "能否",
+               "会不会", "是不是", "有没有", "能不能", "要不要")
+_STOP = set("的了吗呢吧啊呀嘛么啥咋")
+_TABLE_HEAD = re.compile(r"^\|[^\n]*\n\|(?:\s*:?-+:?\s*\|)+[ \t]*(?:\n|$)", re.M)
+_CN_ORDINAL = re.compile(r"^(附件\s*\d+\s*)?([一二三四五六七八九十]+)[、.．]")
+GENERIC = {"企业", "绩效", "评级", "级企", "行业", "申报", "重庆", "创B", "B争", "争A"}
+
+
+def terms(query: str) -> set[str]:
+    """Character bigrams of the query without stop characters (Chinese has no spaces to split on)."""
+    q = query.upper()
+    for w in _STOP_WORDS:
+        q = q.replace(w, " ")
+    q = "".join(ch if ch not in _STOP else " " for ch in q)
+    return {w[i:i + 2] for w in re.split(r"[\W_]+", q) for i in range(len(w) - 1)}
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a clause; a short lead-in ("企业申报。", "2.非重点行业试行范围。") is joined to the next."""
+    out, lead = [], ""
+    for line in (text or "").split("\n"):
+        for s in _SENT.findall(line):
+            s = s.strip().lstrip("#").strip()
+            if not s:
+                continue
+            if len(s) <= 12 and s.endswith("。") and not re.search(r"\d{2,}|[，,、]", s):
+                lead += s
+                continue
+            out.append(lead + s)
+            lead = ""
+        if lead:
+            out.append(lead)
+            lead = ""
+    return out
+
+
+def body(text: str) -> str:
+    """A chunk's text without its first line, the 《title》 + clause-path label added by chunking."""
+    if text.startswith("《"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return _TABLE_HEAD.sub("", text)  # a table's header row says nothing on its own
+
+
+@cache
+def top_clauses(doc_id: str) -> tuple[tuple[str, str], ...]:
+    """(ordinal 一/二/…, verbatim clause text) for each `##` clause of a source document."""
+    from jixiao.knowledge.basis import SOURCES_DIR
+    from jixiao.knowledge.ingest.model import read_source
+
+    doc = read_source(doc_id, SOURCES_DIR)
+    if doc is None:
+        return ()
+    out: list[tuple[str, list[str]]] = []
+    for line in doc.body.splitlines():
+        if line.startswith("## "):
+            m = _CN_ORDINAL.match(line[3:].strip())
+            out.append((m.group(2) if m else "", [line[3:].strip()]))
+        elif out and line.strip() and not line.startswith("#"):
+            out[-1][1].append(line.strip())
+    return tuple((k, "\n".join(v)) for k, v in out)
+
+
+def weighted_overlap(query_terms: set[str], texts: list[str]) -> list[float]:
+    """Score each text by its query bigrams, weighted by inverse document frequency over `texts`."""
+    n = len(texts)
+    df = {t: sum(1 for x in texts if t in x) for t in query_terms}
+    return [sum(math.log((n + 1) / df[t]) for t in query_terms if df[t] and t in x and t not in GENERIC)
+            for x in texts]
+
+
+def focus_clause(doc_id: str, query: str, min_score: float = 2.5) -> tuple[str, str] | None:
+    """The one clause of `doc_id` the query is clearly about (score above `min_score` and above the rest)."""
+    clauses = top_clauses(doc_id)
+    if not clauses:
+        return None
+    scores = weighted_overlap(terms(query), [c[1] for c in clauses])
+    ranked = sorted(range(len(clauses)), key=lambda i: -scores[i])
+    best = ranked[0]
+    second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+    if scores[best] >= min_score and scores[best] > second * 1.2:
+        return clauses[best]
+    return None
+
+
+def _label(text: str) -> str:
+    """The chunk's first line (《title》 + clause path + heading): it names what the clause is about."""
+    return text.split("\n", 1)[0] if text.startswith("《") else ""
+
+
+def unit_sentences(text: str) -> list[str]:
+    """Quotable units of a chunk: its sentences; an outline (short item lines only) is one unit; table rows
+    are left out (lookup tools answer from the tables)."""
+    lines = [x.strip() for x in text.split("\n") if x.strip() and not x.strip().startswith("|")]
+    if len(lines) >= 2 and all(len(x) <= 30 and not x.endswith("。") for x in lines):
+        return ["；".join(lines)]
+    return sentences("\n".join(lines))
+
+
+def outline_of(doc_id: str) -> str | None:
+    """"一、…；二、…" for a document made of short headings only (an outline such as 附件5)."""
+    clauses = top_clauses(doc_id)
+    heads = [c[1].split("\n", 1)[0] for c in clauses]
+    if len(heads) >= 3 and all(c[0] and len(h) <= 30 and not h.endswith("。") for c, h in zip(clauses, heads)):
+        return "；".join(heads)
+    return None
+
+
+def best_sentences(hits, query: str, limit: int = 3, depth: int = 5) -> list[tuple[str, Any]]:
+    """The best sentences of the top `depth` hits.
+
+    A sentence scores by the query bigrams it shares (weighted by rarity among the candidates, its
+    clause heading counting half) plus the hit's retrieval score, so a one-line clause that the
+    retriever ranks first ("一、工作时段：2024年8月1日—12月31日") is kept even when it shares no word with
+    the question. The sentence right after the best one is added when it continues it (same clause).
+    """
+    qt = terms(query)
+    cands = []  # (sentence, hit, rank, index in hit, label)
+    per_hit: dict[int, list[str]] = {}
+    for rank, h in enumerate(hits[:depth]):
+        sents = [x for x in unit_sentences(body(h.text or "")) if 4 <= len(x) <= 300]
+        per_hit[rank] = sents
+        for i, x in enumerate(sents):
+            cands.append((x, h, rank, i, _label(h.text or "")))
+    if not cands:
+        return []
+    own = weighted_overlap(qt, [c[0] for c in cands])
+    head = weighted_overlap(qt, [c[4] for c in cands])
+    top = max(max(own), 1e-9)
+    scored = []
+    for k, (x, h, rank, i, _) in enumerate(cands):
+        lexical = (own[k] + 0.5 * head[k]) / (1.5 * top)
+        score = lexical + 0.5 * float(getattr(h, "score", 0.0)) - 0.08 * rank
+        if own[k] > 0 or (rank == 0 and len(per_hit[rank]) <= 2):  # the top hit's one-line clause
+            scored.append((score, k))
+    scored.sort(key=lambda t: -t[0])
+    out, seen = [], set()
+    for _, k in scored:
+        x, h, rank, i, _ = cands[k]
+        group = [x]
+        if not out and i + 1 < len(per_hit[rank]):  # the best sentence's continuation
+            group.append(per_hit[rank][i + 1])
+        for y in group:
+            if y not in seen and len(out) < limit + 1:
+                seen.add(y)
+                out.append((y, h))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def clause_sentences(text: str, query: str, limit: int = 2) -> list[str]:
+    """The sentences of one clause that share most query bigrams, in document order."""
+    qt = terms(query)
+    sents = [s for s in sentences(text) if not (len(s) <= 14 and _CN_ORDINAL.match(s))]  # drop a bare "六、首违不罚。"
+    if len(sents) <= limit:
+        return sents
+    scores = weighted_overlap(qt, sents) if sents else []
+    ranked = sorted(range(len(sents)), key=lambda i: -scores[i])[:limit]
+    keep = sorted(i for i in ranked if scores[i] > 0) or ranked[:1]
+    return [sents[i] for i in keep]
+
+
+_LABEL = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．])")
+
+
+@cache
+def _labelled_lines(doc_id: str) -> tuple[tuple[str, str], ...]:
+    """(clause path such as 四（二）, line) for every body line of a source document."""
+    from jixiao.knowledge.basis import SOURCES_DIR
+    from jixiao.knowledge.ingest.model import read_source
+
+    doc = read_source(doc_id, SOURCES_DIR)
+    if doc is None:
+        return ()
+    out, stack = [], []
+    for line in doc.body.splitlines():
+        m = re.match(r"^(#{2,6})\s+(.*)$", line)
+        if m:
+            level, lab = len(m.group(1)), _LABEL.match(m.group(2).strip())
+            stack = [x for x in stack if x[0] < level] + [(level, lab.group(1).rstrip("、.．") if lab else "")]
+            line = m.group(2)
+        path = "".join(x[1] for x in stack)
+        if line.strip():
+            out.append((path, line.strip()))
+    return tuple(out)
+
+
+def where_named(doc_id: str, name: str) -> tuple[str, str] | None:
+    """Where a document names `name` (with a parenthesis that follows it): (clause path, verbatim phrase)."""
+    for path, line in _labelled_lines(doc_id):
+        i = line.find(name)
+        if i >= 0:
+            m = re.match(re.escape(name) + r"(（[^）]{1,30}）)?", line[i:])
+            return path, m.group(0)
+    return None
