@@ -26,7 +26,13 @@ def build_assistant(settings: Settings) -> Assistant:
     except ImportError as exc:  # retrieval extras not installed
         log.warning("retrieval unavailable (%s); answering with tools only", exc)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Assistant(search=search, store_path=settings.data_dir / "conversations.db")
+    from jixiao.bot.llm import make_drafter
+
+    llm = make_drafter(settings)  # None unless JIXIAO_LLM_BASE_URL is set
+    if llm is not None:
+        log.info("LLM drafting on: %s model=%s (falls back to the cited extractive answer)",
+                 settings.llm_base_url, settings.llm_model)
+    return Assistant(search=search, store_path=settings.data_dir / "conversations.db", llm=llm)
 
 
 def _as_json(question: str, answer) -> str:

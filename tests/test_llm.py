@@ -97,3 +97,17 @@ def test_no_base_url_means_no_llm():
         llm_base_url = None
 
     assert make_drafter(S()) is None
+
+
+def test_settings_switch_the_llm_on_for_the_chat_entry_point(tmp_path, monkeypatch):
+    from jixiao.bot.dialogue import build_dialogue
+    from jixiao.settings import Settings
+
+    with FakeOpenAI([{"content": "铸造行业按附件3可评A、B、C、D级。"}]) as server:
+        monkeypatch.setenv("JIXIAO_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("JIXIAO_LLM_API_KEY", "test-key")
+        a = build_dialogue(Settings(data_dir=tmp_path)).reply("u", "铸造厂能评几级？")
+    assert server.requests, "the configured endpoint was never called"
+    assert a.citations and a.citations[0]["doc_id"] == "cq-cbza-2024-att3"
+    monkeypatch.delenv("JIXIAO_LLM_BASE_URL")
+    assert build_dialogue(Settings(data_dir=tmp_path / "plain")).reply("u", "铸造厂能评几级？").drafted is False
