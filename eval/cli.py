@@ -23,7 +23,7 @@ def retrieval_cmd(
     as_json: bool = typer.Option(False, "--json", help="标准输出打印 JSON（含每题名次），Markdown 仍写入 --out。"),
     k: int = typer.Option(10, "-k", help="评测截断名次。"),
 ) -> None:
-    """用金标集评测检索：hybrid / bm25 / dense 三种模式并列，输出 R@1/5/10、MRR、nDCG@10。"""
+    """用金标集评测检索：hybrid（min-max 融合）/ rrf / bm25 / dense / langchain 并列，输出 R@1/5/10、MRR、nDCG@10。"""
     from jixiao.errors import ConfigError
     from jixiao.eval.retrieval_eval import GOLDEN_PATH, format_table, load_golden, run_eval
     from jixiao.retrieval.search import RetrievalConfig, Retriever

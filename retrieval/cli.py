@@ -18,7 +18,10 @@ def register(app: typer.Typer) -> None:
     @app.command("index")
     def index_cmd(rebuild: bool = typer.Option(False, "--rebuild", help="丢弃向量索引后重建（更换嵌入模型后必须）。")) -> None:
         """建立/增量更新检索索引（按内容哈希，只嵌入新增或变化的片段）。"""
-        report = _retriever().index(rebuild=rebuild)
+        def progress(done: int, total: int) -> None:
+            typer.echo(f"嵌入 {done}/{total}", err=True)
+
+        report = _retriever().index(rebuild=rebuild, progress=progress)
         typer.echo(f"chunks={report.chunks} added={report.added} removed={report.removed} "
                    f"kept={report.kept} seconds={report.seconds:.1f}")
 
@@ -30,7 +33,7 @@ def register(app: typer.Typer) -> None:
         jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="只查某地文件，如 重庆。"),
         kind: Optional[str] = typer.Option(None, "--kind", help="notice / attachment / plan / guide"),
     ) -> None:
-        """检索政策原文片段（向量 0.7 + BM25 0.3 融合）。"""
+        """检索政策原文片段（向量 + 关键词/拼音 BM25 融合）。"""
         if question is None and not as_json:
             raise typer.BadParameter("请给出问题，或用 --json 从标准输入读取")
         retriever = _retriever()

