@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Iterable
 
 from jixiao.knowledge.industries import CATEGORY_LABELS, SCHEME_LABELS, Branch, Industry, load_industries
+from jixiao.retrieval.pinyin import fold
 
 JURISDICTION = "重庆"
 _AMBIGUITY_GAP = 0.05
@@ -34,7 +36,7 @@ class IndustryMatch:
     category: str
     branch: str | None  # set when the text named a branch (e.g. 马桶 → 卫生陶瓷)
     matched_term: str
-    how: str  # name | branch | synonym | contained | partial | fuzzy
+    how: str  # name | branch | synonym | contained | partial | homophone | fuzzy
     confidence: float
 
 
@@ -140,25 +142,127 @@ def _window_distance(query: str, key: str) -> int:
     return best
 
 
-def _score(query: str) -> list[tuple[float, _Term]]:
-    exact = [(t.weight, t) for t in _terms() if t.key == query]
-    if exact:
-        return exact
-    hits = [t for t in _terms() if len(t.key) >= 2 and t.key in query]
-    if hits:  # keep the longest terms: 肥料制造（除煤制氮肥） beats 煤制氮肥 inside it
-        spans = [(query.find(t.key), query.find(t.key) + len(t.key)) for t in hits]
-        keep = [t for t, (s, e) in zip(hits, spans)
-                if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans)]
-        return [(round(0.85 * t.weight + 0.1 * min(1.0, len(t.key) / max(4, len(query))), 3), t) for t in keep]
-    scored: list[tuple[float, _Term]] = []
-    if len(query) >= 2:
-        for t in _terms():
-            if query in t.key:
-                scored.append((round(0.55 + 0.3 * len(query) / len(t.key), 3), t))
-    if scored:
-        return scored
-    qset, query = set(query), query[:120]  # typos are looked for in the first 120 characters
+# ---------------------------------------------------------------- homophones (pinyin IME typos)
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_GENERIC_SUFFIXES = ("制造工业", "制造业", "制造", "工业", "行业")
+
+
+@dataclass(frozen=True)
+class _Sound:
+    term: _Term
+    syllables: tuple[str, ...]  # folded, tone-less: 陶瓷 → ("tao", "ci"); 水泥 → ("sui", "li")
+    flat: tuple[str, ...]  # tone-less, only zh/ch/sh flattened: 水泥 → ("sui", "ni")
+
+
+@dataclass(frozen=True)
+class _SoundHit:
+    start: int
+    end: int
+    subs: int  # characters of the window that differ from the term (homophones typed instead)
+    term: _Term
+
+
+def _flatten(syllable: str) -> str:
+    return syllable[0] + syllable[2:] if syllable[:2] in ("zh", "ch", "sh") else syllable
+
+
+@cache
+def _flat(ch: str) -> frozenset[str]:
+    """Every tone-less reading of one typed character (a typo has no phrase context to pick one by),
+    zh/ch/sh flattened: the commonest Chongqing slip (铸照 for 铸造)."""
+    if not _HAN.match(ch):
+        return frozenset({ch})
+    from pypinyin import Style, pinyin
+
+    return frozenset(map(_flatten, pinyin(ch, style=Style.NORMAL, heteronym=True)[0]))
+
+
+@cache
+def _sounds(ch: str) -> frozenset[str]:
+    return frozenset(map(fold, _flat(ch)))
+
+
+def _stems() -> list[_Term]:
+    """Names without their generic suffix (油墨制造 → 油墨), matched by sound only."""
+    known, out = {t.key for t in _terms()}, []
     for t in _terms():
+        if t.how in ("name", "branch"):
+            for suffix in _GENERIC_SUFFIXES:
+                stem = t.key.removesuffix(suffix)
+                if stem != t.key and len(stem) >= 2 and stem not in known:
+                    known.add(stem)
+                    out.append(_Term(stem, stem, t.industry, t.category, t.branch, "synonym", 0.88))
+                    break
+    return out
+
+
+@cache
+def _sound_index() -> dict[tuple[str, str], tuple[_Sound, ...]]:
+    """Pure-Han terms of ≥ 2 characters by their first two syllables, read once in phrase context."""
+    from pypinyin import lazy_pinyin
+
+    index: dict[tuple[str, str], list[_Sound]] = {}
+    for t in (*_terms(), *_stems()):
+        if len(t.key) >= 2 and all(_HAN.match(c) for c in t.key):
+            plain = tuple(lazy_pinyin(t.key))
+            if len(plain) == len(t.key):
+                syllables = tuple(map(fold, plain))
+                index.setdefault(syllables[:2], []).append(_Sound(t, syllables, tuple(map(_flatten, plain))))
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _homophones(query: str) -> list[_SoundHit]:
+    """Windows of the query that sound like a whole term and differ from it in at most one character
+    (two for terms of five or more): 陶磁 → 陶瓷, 包装印涮 → 包装印刷. Words that merely sound alike
+    and share no character (收集/手机, 数字/树脂, 花费/化肥) are not typos and do not match. Inside a
+    a two-character term typed with more text takes no n/l or -ng/-n merge (我们厂 is not 锰厂)."""
+    query = query[:120]
+    sounds = [_sounds(c) for c in query]
+    index, hits = _sound_index(), set()
+    for i in range(len(query) - 1):
+        for first in sounds[i]:
+            for second in sounds[i + 1]:
+                for s in index.get((first, second), ()):
+                    n = len(s.syllables)
+                    window = query[i:i + n]
+                    if len(window) < n or not all(s.syllables[j] in sounds[i + j] for j in range(2, n)):
+                        continue
+                    subs = [j for j in range(n) if window[j] != s.term.key[j]]
+                    if n == 2 and len(query) > 2 and not all(s.flat[j] in _flat(window[j]) for j in subs):
+                        continue
+                    if len(subs) <= (1 if n <= 4 else 2):
+                        hits.add(_SoundHit(i, i + n, len(subs), s.term))
+    return sorted(hits, key=lambda h: (h.start, -h.end))
+
+
+def _contained(query: str) -> list[tuple[float, _Term, str]]:
+    """Terms written out in the query, the longest kept: 肥料制造（除煤制氮肥） beats 煤制氮肥 inside it.
+    A homophone of a longer term covering a written one wins too: 电子陶磁 is 电子陶瓷, not 电子."""
+    hits = [(query.find(t.key), t, "contained") for t in _terms() if len(t.key) >= 2 and t.key in query]
+    if not hits:
+        return []
+    spans = [(s, s + len(t.key)) for s, t, _ in hits]
+    hits += [(h.start, h.term, "homophone") for h in _homophones(query) if h.subs and any(
+        h.start <= s and e <= h.end and (h.end - h.start) > (e - s) for s, e in spans)]
+    return _longest(query, hits)
+
+
+def _longest(query: str, hits: list[tuple[int, _Term, str]]) -> list[tuple[float, _Term, str]]:
+    spans = [(s, s + len(t.key)) for s, t, _ in hits]
+    out = []
+    for (s, t, how), (_, e) in zip(hits, spans):
+        if any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans):
+            continue
+        conf = 0.85 * t.weight + 0.1 * min(1.0, len(t.key) / max(4, len(query)))
+        out.append((round(conf * (0.9 if how == "homophone" else 1.0), 3), t, how))
+    return out
+
+
+def _edit_typos(query: str, terms: Iterable[_Term] | None = None) -> list[tuple[float, _Term, str]]:
+    qset, query = set(query), query[:120]  # typos are looked for in the first 120 characters
+    scored = []
+    for t in _terms() if terms is None else terms:
         n = len(t.key)
         allowed = 1 if n <= 5 else 2
         if n < 2 or len(set(t.key) & qset) < len(set(t.key)) - allowed:
@@ -167,8 +271,28 @@ def _score(query: str) -> list[tuple[float, _Term]]:
             continue  # two-character typos only when the whole question is that short
         dist = _window_distance(query, t.key) if len(query) > n + 1 else edit_distance(query, t.key)
         if dist <= allowed and dist < n:
-            scored.append((round(max(0.4, 0.8 * (1 - dist / n)), 3), t))
+            scored.append((round(max(0.4, 0.8 * (1 - dist / n)), 3), t, "fuzzy"))
     return scored
+
+
+def _score(query: str) -> list[tuple[float, _Term, str]]:
+    """Stages, the first that finds something wins: the whole query is a term; terms written out in
+    it; the query is part of a term; homophones of whole terms (pinyin IME typos); edit distance."""
+    exact = [(t.weight, t, t.how) for t in _terms() if t.key == query]
+    if exact:
+        return exact
+    contained = _contained(query)
+    if contained:
+        return contained
+    if len(query) >= 2:
+        partial = [(round(0.55 + 0.3 * len(query) / len(t.key), 3), t, "partial") for t in _terms() if query in t.key]
+        if partial:
+            return partial
+    homophones = _longest(query, [(h.start, h.term, "homophone") for h in _homophones(query)])
+    if homophones:  # a branch typed nearby still picks the branch: 铸照厂用电炉熔化 → 铸件（天然气炉、电炉）
+        found = {t.industry for _, t, _ in homophones}
+        return homophones + _edit_typos(query, (t for t in _terms() if t.branch and t.industry in found))
+    return _edit_typos(query)
 
 
 def _suggest(query: str, limit: int = 5) -> tuple[str, ...]:
@@ -187,18 +311,58 @@ def _suggest(query: str, limit: int = 5) -> tuple[str, ...]:
     return tuple(names)
 
 
+# ---------------------------------------------------------------- "不是X"
+
+_NOT = re.compile(r"(?<!是)(?:不是|并非|而非|不属于)(?P<what>[^，。,.;；:：!！?？()（）【】\s]{1,15}?)"
+                  r"(?=而是|但是|是|[，。,.;；:：!！?？()（）【】\s]|$)")
+
+
+def _exclusions(negated: list[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Industries and branches the user said they are not: a named branch excludes that branch only
+    (不是冲天炉 → still 铸造), an industry named without a branch (不是尿素, 不是煤制的) excludes it."""
+    table = load_industries()
+    industries: set[str] = set()
+    branches: set[tuple[str, str]] = set()
+    for what in map(clean, negated):
+        terms = [t for _, t, _ in _score(what)] + [t for t in _terms() if len(what) >= 2 and t.key.startswith(what[:2])]
+        for ind in {t.industry for t in terms}:
+            named = {t.branch for t in terms if t.industry == ind and t.branch}
+            if named and len(table.by_name(ind).branches) > 1:
+                branches |= {(ind, b) for b in named}
+            else:
+                industries.add(ind)
+    return industries, branches
+
+
+def _score_text(text: str, query: str) -> list[tuple[float, _Term, str]]:
+    """`_score`, minus what the user negated (复合肥（不是煤制的那种）, 不是电炉的，是冲天炉) when something else is named."""
+    scored = _score(query)
+    text = unicodedata.normalize("NFKC", text)
+    negated = [m.group("what") for m in _NOT.finditer(text)]
+    if not negated:
+        return scored
+    industries, branches = _exclusions(negated)
+    positive = clean(_NOT.sub("，", text))
+    kept = [(c, t, how) for c, t, how in (_score(positive) if positive else [])
+            if t.industry not in industries and (t.industry, t.branch) not in branches]
+    if kept:
+        return kept
+    return [(c, replace(t, branch=None) if (t.industry, t.branch) in branches else t, how) for c, t, how in scored]
+
+
 def resolve_industry(text: str) -> IndustryResolution:
     query = clean(text)
     if not query:
         return IndustryResolution(text or "", False, False, None, (), "请告诉我企业所属行业或主要产品，例如“铸造”“包装印刷”“汽修”。",
                                   _suggest(""))
     best_by_industry: dict[str, IndustryMatch] = {}
-    for conf, t in sorted(_score(query), key=lambda p: -p[0]):
-        how = {"name": "name", "branch": "branch", "synonym": "synonym"}[t.how] if t.key == query else (
-            "contained" if t.key in query else "partial" if query in t.key else "fuzzy")
+    for conf, t, how in sorted(_score_text(text, query), key=lambda p: -p[0]):
         m = IndustryMatch(t.industry, t.category, t.branch, t.text, how, min(1.0, conf))
-        if t.industry not in best_by_industry:
+        best = best_by_industry.get(t.industry)
+        if best is None:
             best_by_industry[t.industry] = m
+        elif best.branch is None and t.branch:  # a weaker match that names the branch refines the industry
+            best_by_industry[t.industry] = replace(best, branch=t.branch)
     matches = tuple(sorted(best_by_industry.values(), key=lambda m: -m.confidence))
     if not matches:
         sugg = _suggest(query)

@@ -147,8 +147,147 @@ def test_resolver_finds(text, industry, branch):
 @pytest.mark.parametrize("typo,industry", [("铸照", "铸造"), ("包装印涮", "包装印刷"), ("金属表面处里", "金属表面处理及热处理加工")])
 def test_resolver_typos(typo, industry):
     r = resolve_industry(typo)
-    assert r.found and r.best.industry == industry and r.best.how == "fuzzy"
+    assert r.found and r.best.industry == industry and r.best.how == "homophone"
     assert r.best.confidence < 0.9
+
+
+# Pinyin-IME typos: one character of a term replaced by the most frequent character of knowledge/sources
+# with the same folded tone-less pinyin (generated once by pypinyin reverse lookup), then typos seen by hand.
+HOMOPHONE_TYPOS = [
+    ("淘瓷", "陶瓷"),
+    ("陶持", "陶瓷"),
+    ("舶璃", "玻璃"),
+    ("玻理", "玻璃"),
+    ("税泥", "水泥"),
+    ("水理", "水泥"),
+    ("保装印刷", "包装印刷"),
+    ("包专印刷", "包装印刷"),
+    ("任造板", "人造板制造"),
+    ("人照板", "人造板制造"),
+    ("组造", "铸造"),
+    ("铸照", "铸造"),
+    ("加具", "家具制造"),
+    ("家局", "家具制造"),
+    ("点镀", "金属表面处理及热处理加工"),
+    ("电度", "金属表面处理及热处理加工"),
+    ("交化", "焦化"),
+    ("焦划", "焦化"),
+    ("市灰窑", "石灰窑"),
+    ("石挥窑", "石灰窑"),
+    ("贴合金", "铁合金"),
+    ("铁和金", "铁合金"),
+    ("点解铝", "电解铝"),
+    ("电结铝", "电解铝"),
+    ("通冶炼", "铜冶炼"),
+    ("铜业炼", "铜冶炼"),
+    ("治药", "制药"),
+    ("制要", "制药"),
+    ("浓药", "农药制造"),
+    ("农要", "农药制造"),
+    ("土料厂", "涂料制造"),
+    ("涂聊厂", "涂料制造"),
+    ("应刷厂", "包装印刷"),
+    ("印刷产", "包装印刷"),
+    ("县胶", "橡胶制品制造"),
+    ("橡交", "橡胶制品制造"),
+    ("论胎", "橡胶制品制造"),
+    ("轮态", "橡胶制品制造"),
+    ("治鞋", "制鞋"),
+    ("制协", "制鞋"),
+    ("数料制品", "塑料制品"),
+    ("塑聊制品", "塑料制品"),
+    ("照纸", "纸浆制造与造纸"),
+    ("造治", "纸浆制造与造纸"),
+    ("专瓦窑", "砖瓦窑"),
+    ("砖挖窑", "砖瓦窑"),
+    ("乃火材料", "耐火材料"),
+    ("耐或材料", "耐火材料"),
+    ("气修", "汽修行业"),
+    ("汽秀", "汽修行业"),
+    ("理青站", "沥青混合料搅拌站"),
+    ("沥清站", "沥青混合料搅拌站"),
+    ("组塑", "塑料制品"),
+    ("注数", "塑料制品"),
+    ("感结构", "工业涂装"),
+    ("钢节构", "工业涂装"),
+    ("级装箱", "工业涂装"),
+    ("集专箱", "工业涂装"),
+    ("治箱厂", "包装印刷"),
+    ("纸县厂", "包装印刷"),
+    ("负合肥", "肥料制造（除煤制氮肥）"),
+    ("复和肥", "肥料制造（除煤制氮肥）"),
+    ("碳黑", "炭黑制造"),
+    ("有墨厂", "油墨制造"),
+    ("油模厂", "油墨制造"),
+    ("公业涂装", "工业涂装"),
+    ("工冶涂装", "工业涂装"),
+    ("陶磁", "陶瓷"), ("玻离", "玻璃"), ("水坭", "水泥"), ("包装印涮", "包装印刷"), ("人照板", "人造板制造"),
+    ("铸照", "铸造"), ("油末", "油墨制造"), ("家俱", "家具制造"),
+]
+# n/l and -ng/-n merges are trusted for a two-character term only when it is typed alone.
+DIALECT_ONLY_PAIRS = {"水理", "县胶"}
+
+# Ordinary policy questions: no industry in them, and none may be found.
+NO_INDUSTRY = [
+    "评上B级有什么好处", "申报材料要写哪些内容", "抽查发现不达标怎么办", "审核找谁", "什么时候截止申报",
+    "需要收集哪些材料", "数字化行动方案讲了什么", "随时可以申报吗", "评级要花费多少钱", "企业自检报告怎么写",
+    "降级了还能再申请吗", "A级企业有哪些优惠", "重污染天气预警期间怎么减排", "在哪个系统填报", "区县生态环境局电话多少",
+    "申报需要交费吗", "专家现场审查看什么", "绩效分级是什么意思", "创B争A是什么", "评上以后多久复核一次",
+    "应急减排清单怎么填", "我想咨询一下政策", "资金补贴怎么申请", "有没有奖励", "环评审批能加快吗",
+    "移动源管理有什么要求", "秋冬季攻坚方案有什么内容", "成渝联建联治是什么", "市级集中审查什么时候开", "停产限产怎么执行",
+    "我们是新建企业可以申报吗", "没有通过审核怎么办", "能不能线上办理", "需要盖章吗", "平级结果在哪里查",
+    "怎么跟踪审核进展", "帮我转人工", "你好", "谢谢", "材料交了多久有结果",
+    "我们厂", "两个厂区要分开报吗", "绕城以内过年能放烟化吗", "我们厂扩建了产能要不要重新做环评",
+]
+
+
+@pytest.mark.parametrize("typo,industry", HOMOPHONE_TYPOS)
+def test_homophone_typos_alone(typo, industry):
+    r = resolve_industry(typo)
+    assert r.found and not r.ambiguous, r.message
+    assert r.best.industry == industry
+
+
+@pytest.mark.parametrize("typo,industry", [p for p in HOMOPHONE_TYPOS if p[0] not in DIALECT_ONLY_PAIRS])
+def test_homophone_typos_in_a_sentence(typo, industry):
+    r = resolve_industry(f"我们是做{typo}的，能评几级？")
+    assert r.found and not r.ambiguous, r.message
+    assert r.best.industry == industry
+
+
+@pytest.mark.parametrize("text", NO_INDUSTRY)
+def test_no_industry_in_ordinary_questions(text):
+    assert not resolve_industry(text).found
+
+
+def test_homophones_never_override_exact_and_keep_ambiguity():
+    assert resolve_industry("碳黑").best.how == "synonym"  # a listed spelling, not a typo of 炭黑
+    assert resolve_industry("陶瓷").best.how == "name"
+    r = resolve_industry("喷七")  # 喷漆 is listed under several industries: ask back
+    assert r.found and r.ambiguous and r.best.how == "homophone"
+    assert {"工业涂装", "汽修行业", "家具制造"} <= set(r.suggestions)
+    r = resolve_industry("我们是做电子陶磁的")  # the homophone covers 电子 written inside it
+    assert (r.best.industry, r.best.branch) == ("陶瓷", "特种陶瓷")
+    r = resolve_industry("铸照厂用电炉熔化，属于哪个分支")  # a branch typed nearby still picks the branch
+    assert (r.best.industry, r.best.branch) == ("铸造", "铸件（天然气炉、电炉）")
+
+
+@pytest.mark.parametrize("text,industry,branch", [
+    ("复合肥（不是煤制的那种）", "肥料制造（除煤制氮肥）", None),
+    ("化肥（不是煤制的那种）", "肥料制造（除煤制氮肥）", None),
+    ("化肥，不是尿素", "肥料制造（除煤制氮肥）", None),
+    ("肥料厂（不是煤制氮肥）归哪个清单", "肥料制造（除煤制氮肥）", None),
+    ("不是电炉的，是冲天炉", "铸造", "铸件（冲天炉）"),
+    ("我们是中频炉，不是冲天炉", "铸造", "铸件（天然气炉、电炉）"),
+    ("不是冲天炉是中频炉", "铸造", "铸件（天然气炉、电炉）"),
+    ("不是陶瓷是玻璃", "玻璃", None),
+    ("这个是不是铸造行业", "铸造", None),  # 是不是 asks, it does not negate
+    ("不是冲天炉", "铸造", None),  # nothing else named: the industry stays, the negated branch goes
+])
+def test_negated_option_is_not_picked(text, industry, branch):
+    r = resolve_industry(text)
+    assert r.found and not r.ambiguous, r.message
+    assert (r.best.industry, r.best.branch) == (industry, branch)
 
 
 def test_ambiguous_spray_painting():
