@@ -326,3 +326,14 @@ def test_tier_scheme_branch_and_failures():
     assert not tier_scheme("火星采矿").found
     liv = tier_scheme("民生保障")
     assert liv.found and liv.category == "livelihood" and liv.branches == ()
+
+
+def test_ambiguous_homophone_lists_candidates_in_the_same_order_every_run():
+    import subprocess
+    import sys
+
+    code = "from jixiao.bot.industry import resolve_industry; print(resolve_industry('喷七').message)"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in (1, 2, 3, 4)}
+    assert len(outs) == 1 and "家具制造" in outs.pop()
