@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from jixiao.bot.answer import (RENDERERS, Answer, Citation, citation, cite_line, doc_jurisdiction, doc_title,
                                find_document, render_review_overview, uncovered_years)
+from jixiao.bot.confidence import AbstainModel, Evidence, evidence
 from jixiao.bot.conversation import ConversationStore
 from jixiao.bot.incentives import grade_label, incentives, normalize_grade
 from jixiao.bot.industry import resolve_industry, tier_scheme
@@ -33,6 +34,8 @@ MIN_SCORE = 0.3  # top hit below this → abstain (scale of the retriever's scor
 DOC_REGIONS = ("聊城", "开封")  # other jurisdictions with loaded documents
 LONG_NOTE = "您的消息较长，我只根据开头部分作答；如有多个问题，请分开提问。\n"
 HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
+NOT_ANSWERED = "现有文件没有直接回答这个问题。"
+_DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
 _REASONS = {
     "case_status": "涉及贵企业的个案办理情况（申报进度、当前等级、评级结果）",
     "live_data": "涉及实时数据、预警或名单等动态信息",
@@ -68,6 +71,13 @@ class FakeHit:
     section: str
     text: str
     score: float
+    # raw signals as `jixiao.retrieval.search.Hit` carries them; dense_rank 0 means "not given"
+    dense_cos: float = 0.0
+    bm25_raw: float = 0.0
+    dense_rank: int = 0
+    bm25_rank: int = 0
+    agree: bool = False
+    chunk_id: str = ""
 
 
 class FakePassageSearch:
@@ -107,15 +117,20 @@ def _cite_dicts(cites: list[Citation]) -> list[dict]:
 
 class Assistant:
     def __init__(self, search: PassageSearch | None, store_path: str | Path, min_score: float = MIN_SCORE,
-                 llm=None):
+                 llm=None, abstain_model: AbstainModel | None | object = _DEFAULT_MODEL):
+        """`abstain_model`: the calibrated "is this passage an answer" decision (jixiao.bot.confidence);
+        default the packaged coefficients, None to answer from every passage found (calibration runs)."""
         self.search = search
         self.llm = llm
         self.store = ConversationStore(store_path)
         self.min_score = min_score
+        self.abstain_model = AbstainModel.load() if abstain_model is _DEFAULT_MODEL else abstain_model
+        self.last_evidence: Evidence | None = None  # features of the last passage decision (calibration)
         self._context: dict[str, Understanding] = {}
 
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
         start = time.perf_counter()
+        self.last_evidence = None
         try:
             u = understand(text, self._context.get(user_id))
             answer = self.answer(u)
@@ -183,6 +198,18 @@ class Assistant:
                           escalate=True, confidence=0.3, intent=u.intent)
         return Answer(f"这个问题{reason}，现有文件中没有可以直接回答的内容，我不能给出具体答复。{known}{HELP}",
                       escalate=True, confidence=0.2, intent=u.intent)
+
+    def not_answered(self, u: Understanding, picked: list, elsewhere: bool = False) -> Answer:
+        """The passages found do not answer: say so, quote the most related clause (when given) as
+        such, offer the helpdesk."""
+        if not picked:
+            return Answer(NOT_ANSWERED + HELP, escalate=True, confidence=0.2, intent=u.intent)
+        sentence, h = picked[0]
+        c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
+        place = doc_jurisdiction(h.doc_id)
+        note = f"（{place}文件，不适用于重庆）" if elsewhere and place and place != DEFAULT_REGION else ""
+        text = f"{NOT_ANSWERED}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
+        return Answer(text, [dataclasses.asdict(c)], escalate=True, confidence=0.3, intent=u.intent)
 
     def _ask_industry(self, u: Understanding) -> Answer:
         if u.industry_candidates:
@@ -328,6 +355,15 @@ class Assistant:
             hits, picked = self._passages(query, None)
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
+        if picked:
+            self.last_evidence = evidence(query, hits, self.search)
+            if self.abstain_model and not self.abstain_model.fits(self.search):  # other embedder: cosine unknown
+                self.last_evidence = dataclasses.replace(self.last_evidence, dense=None)
+            decision = self.abstain_model.decide(self.last_evidence) if self.abstain_model else "answer"
+            if decision != "answer":
+                a = self.not_answered(u, picked if decision == "related" else [], fallback or bool(jurisdiction))
+                a.chunks = chunks
+                return a
         if picked and not jurisdiction and hits[0].doc_id == INCENTIVES_DOC:  # a question about one 惠企 measure
             focus = self._att1_clause(hits[0].section)
             if focus and focus_clause(INCENTIVES_DOC, query) == focus:  # retriever and wording agree

@@ -1,4 +1,5 @@
-"""`jixiao eval answers`: the answer-level golden set through the real assistant (eval/answer_eval.py)."""
+"""`jixiao eval answers`: the answer-level golden set through the real assistant (eval/answer_eval.py);
+`jixiao eval calibrate`: fit and check the abstention decision (eval/calibrate.py)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,9 @@ import typer
 
 
 def register(group: typer.Typer) -> None:
+    """`eval answers` and `eval calibrate` (the abstention decision, eval/calibrate.py)."""
+    register_calibrate(group)
+
     @group.command("answers")
     def answers_cmd(
         golden: Optional[Path] = typer.Option(None, "--golden", help="金标集 YAML（默认 eval/golden/answers.yaml）。"),
@@ -43,3 +47,41 @@ def register(group: typer.Typer) -> None:
         else:
             typer.echo(table)
             typer.echo(f"共 {len(report.cases)} 条，用时 {report.seconds:.1f}s；结果已写入 {out_path}")
+
+
+def register_calibrate(group: typer.Typer) -> None:
+    @group.command("calibrate")
+    def calibrate_cmd(
+        golden: Optional[Path] = typer.Option(None, "--golden", help="超范围问题集 YAML（默认 eval/golden/calibration.yaml）。"),
+        max_false: float = typer.Option(0.06, "--max-false", help="拟合半区可回答问题允许被拒答的最大比例，决定回答阈值。"),
+        write: bool = typer.Option(False, "--write", help="把系数写入 bot/abstain_model.json（助手默认读取它）。"),
+        out: Optional[Path] = typer.Option(None, "--out", help="Markdown 结果文件（默认 <data_dir>/eval/calibrate.md）。"),
+        as_json: bool = typer.Option(False, "--json", help="标准输出打印 JSON。"),
+    ) -> None:
+        """拟合拒答决策（逻辑回归）：拟合半区选阈值，检验半区报告拒答精确率/召回率。"""
+        from jixiao.eval.calibrate import CALIBRATION_PATH, MODEL_PATH, format_report, run
+        from jixiao.retrieval.search import open_retriever
+        from jixiao.settings import Settings
+
+        settings = Settings()
+        path = Path(golden) if golden else CALIBRATION_PATH
+        if not path.is_file():
+            typer.echo(f"错误：找不到校准集文件 {path}", err=True)
+            raise typer.Exit(1)
+        try:
+            search = open_retriever(settings)
+        except FileNotFoundError as exc:
+            typer.echo(f"错误：{exc}", err=True)
+            raise typer.Exit(1)
+        rep, _ = run(search, path, max_false, write=MODEL_PATH if write else None)
+        table = format_report(rep)
+        out_path = Path(out) if out else Path(settings.data_dir) / "eval" / "calibrate.md"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(table, encoding="utf-8")
+        if as_json:
+            typer.echo(json.dumps(rep, ensure_ascii=False))
+        else:
+            typer.echo(table)
+            if write:
+                typer.echo(f"系数已写入 {MODEL_PATH}")
+            typer.echo(f"结果已写入 {out_path}")

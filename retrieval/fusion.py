@@ -28,6 +28,13 @@ class Fused:
     score: np.ndarray
     dense: np.ndarray        # min-max dense part, for display
     sparse: np.ndarray       # min-max keyword part (words and pinyin mixed), for display
+    # Raw per-query signals in the same (fused) order; they do not take part in the ranking.
+    dense_raw: np.ndarray | None = None   # cosine similarity
+    words_raw: np.ndarray | None = None   # word BM25 score
+    dense_rank: np.ndarray | None = None  # 1-based rank by dense alone among the allowed chunks
+    words_rank: np.ndarray | None = None  # 1-based rank by word BM25 alone
+    agree: bool = False                   # dense and word-BM25 rank the same chunk first
+    dense_base: float = 0.0               # median cosine over the allowed chunks: this query's baseline
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -67,7 +74,11 @@ def fuse(sig: Signals, method: str = "minmax", dense_weight: float = 0.5, pinyin
     else:   # RRF scores are ~1/60: the prior is applied as a rank-equivalent nudge
         fused = fused + sig.prior * (1.0 / rrf_k)
     order = np.argsort(-fused, kind="stable")
-    return Fused(sig.rows[order], fused[order], d[order], s[order])
+    dense_rank, words_rank = _ranks(sig.dense), _ranks(sig.words)
+    agree = bool(len(order)) and int(np.argmin(dense_rank)) == int(np.argmin(words_rank))
+    return Fused(sig.rows[order], fused[order], d[order], s[order], sig.dense[order], sig.words[order],
+                 dense_rank[order].astype(np.int64), words_rank[order].astype(np.int64), agree,
+                 float(np.median(sig.dense)) if len(sig.dense) else 0.0)
 
 
 def jurisdiction_prior(query: str, jurisdictions: list[str], region: str, penalty: float,

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (Chroma vectors) + BM25 over words and sound-alike bigrams, fused."""
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -58,6 +59,13 @@ class Hit:
     dense: float          # scaled dense part (before weighting)
     bm25: float           # scaled keyword part, words and pinyin mixed (before weighting)
     metadata: dict = field(default_factory=dict, compare=False)
+    # Raw signals of this query (not rescaled, not used for the ranking): for calibrated abstention.
+    dense_cos: float = 0.0    # cosine between query and chunk vectors
+    bm25_raw: float = 0.0     # word BM25 score
+    dense_rank: int = 0       # 1-based rank of this chunk by dense alone (0: unknown)
+    bm25_rank: int = 0        # 1-based rank by word BM25 alone (0: unknown)
+    agree: bool = False       # dense and word BM25 put the same chunk first (same for every hit of a query)
+    dense_base: float = 0.0   # median cosine of the query over the allowed chunks (same for every hit)
 
     def to_json(self) -> dict:
         return {"doc_id": self.doc_id, "title": self.title, "section": self.section, "text": self.text,
@@ -212,11 +220,47 @@ class Retriever:
         fused = fuse(sig, fusion or cfg.fusion, cfg.dense_weight, cfg.pinyin_weight)
         bm25 = self._load_bm25()
         hits = []
-        for row, score, d, s in list(zip(fused.rows, fused.score, fused.dense, fused.sparse))[:k]:
+        for i, (row, score, d, s) in enumerate(list(zip(fused.rows, fused.score, fused.dense, fused.sparse))[:k]):
             rec = bm25.records[row]
             hits.append(Hit(bm25.ids[row], rec["doc_id"], rec["title"], rec["section"], rec["text"],
-                            float(score), float(d), float(s), rec["metadata"]))
+                            float(score), float(d), float(s), rec["metadata"],
+                            dense_cos=float(fused.dense_raw[i]), bm25_raw=float(fused.words_raw[i]),
+                            dense_rank=int(fused.dense_rank[i]), bm25_rank=int(fused.words_rank[i]),
+                            agree=fused.agree, dense_base=fused.dense_base))
         return hits
+
+    # ---- term statistics (for the abstention decision, jixiao.bot.confidence) -------------------
+    def _term_stats(self) -> tuple[dict[str, float], float, dict[str, dict[str, int]]]:
+        """(IDF per word token, IDF of an unseen token, token → {doc_id: chunks containing it})."""
+        bm25 = self._load_bm25()
+        if getattr(self, "_stats_of", None) is not bm25:
+            n = len(bm25.ids)
+            docs: dict[str, dict[str, int]] = {}
+            for rec, toks in zip(bm25.records, bm25.tokens):
+                for w in set(toks):
+                    per = docs.setdefault(w, {})
+                    per[rec["doc_id"]] = per.get(rec["doc_id"], 0) + 1
+            idf = {w: math.log(1 + (n - sum(per.values()) + 0.5) / (sum(per.values()) + 0.5))
+                   for w, per in docs.items()}
+            self._stats = (idf, math.log(1 + (n + 0.5) / 0.5), docs)
+            self._stats_of = bm25
+            self._chunk_terms = {cid: frozenset(t) for cid, t in zip(bm25.ids, bm25.tokens)}
+        return self._stats
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """IDF of each word token of `text` over the indexed chunks; a word no chunk has gets the
+        largest possible IDF (it is what the corpus cannot answer)."""
+        idf, unseen, _ = self._term_stats()
+        return {t: idf.get(t, unseen) for t in self.tokenizer.tokens(text)}
+
+    def chunk_terms(self, chunk_id: str) -> frozenset[str]:
+        """The word tokens of one indexed chunk (empty when the id is unknown)."""
+        self._term_stats()
+        return self._chunk_terms.get(chunk_id, frozenset())
+
+    def term_documents(self) -> dict[str, dict[str, int]]:
+        """Word token → {doc_id: number of chunks of that document containing it}."""
+        return self._term_stats()[2]
 
 
 def open_retriever(settings=None) -> Retriever:
