@@ -329,9 +329,11 @@ def _pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-def format_markdown(report: AnswerReport) -> str:
+def format_markdown(report: AnswerReport, golden: Path | None = None) -> str:
     s = report.summary()
-    lines = ["# 答案级评测 (eval/golden/answers.yaml)", ""]
+    name = Path(golden or GOLDEN_PATH).resolve()
+    shown = f"eval/golden/{name.name}" if name.parent == GOLDEN_PATH.parent else str(name)
+    lines = [f"# 答案级评测 ({shown})", ""]
     if report.note:
         lines += [f"> {report.note}", ""]
     lines += ["| 组 | 通过 | 总数 | 通过率 |", "|---|---:|---:|---:|"]

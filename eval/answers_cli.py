@@ -38,7 +38,7 @@ def register(group: typer.Typer) -> None:
         if note:
             typer.echo(f"警告：{note}", err=True)
         report = run_eval(assistant, cases, note)
-        table = format_markdown(report)
+        table = format_markdown(report, path.resolve())
         out_path = Path(out) if out else Path(settings.data_dir) / "eval" / "answers.md"
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(table, encoding="utf-8")
