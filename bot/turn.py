@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from jixiao.bot.answer import (RENDERERS, Answer, Citation, citation, cite_line, doc_jurisdiction, doc_title,
+from jixiao.bot.answer import (RENDERERS, Answer, Citation, citation, citations_of, cite_line, doc_jurisdiction, doc_title,
                                find_document, render_review_overview, uncovered_years)
 from jixiao.bot.confidence import AbstainModel, Evidence, evidence
 from jixiao.bot.conversation import ConversationStore
@@ -278,6 +278,12 @@ class Assistant:
                       f"以下按{mapped}回答：\n")
             args = dict(args, grade=mapped)
             r = review_route(u.industry, u.branch, mapped, u.region)
+        if r.found and not r.steps and len(r.routes) > 1:  # no grade named: cite each route's own clause first
+            body, cites = RENDERERS["review_route"](r)
+            cites = citations_of(tuple(b for route in r.routes for b in route.basis[:1])) + cites
+            return Answer(prefix + body + "\n" + cite_line(cites, limit=len(r.routes) + 1), _cite_dicts(cites),
+                          [{"name": "review_route", "args": args, "result": _asdict(r)}],
+                          escalate=False, confidence=0.9, intent=u.intent)
         return self._tool(u, "review_route", args, r, prefix)
 
     def incentives(self, u: Understanding) -> Answer:

@@ -42,9 +42,14 @@ class Understanding:
 _HUMAN = ("转人工", "人工客服", "真人", "找人工", "人工服务", "接人工")
 _SMALLTALK = ("你好", "您好", "谢谢", "多谢", "你是谁", "在吗", "再见", "哈喽", "HELLO", "HI")
 _OFF_TOPIC = ("个税", "高铁", "火车票", "机票", "股票", "社保", "订票", "基金", "彩票", "外卖")
-_ASSESS = ("帮我评估", "评估一下", "能不能评上", "能评上吗", "够不够", "直接升")
+# Assessment: an explicit request, or "can we make it / what is missing" about an enterprise. A question whether
+# a grade may be skipped ("C级能直接升A吗") is a policy question, not a request to assess.
+_ASSESS = ("帮我评估", "评估一下", "帮我评一下", "帮我看看能评", "自评一下")
+_ATTAIN = re.compile(r"能(不能)?评得?上|评得上|评不上|可以评上|够不够|还差|差(什么|哪些|多少|在哪)|达不达得到|能不能达到")
+_JUMP = re.compile(r"直接升|直接评|跳级|越级|连升|跳过|一步到位")
 _REVIEW = ("谁审", "谁来审", "谁审核", "由谁", "哪一级审", "哪级审", "审核流程", "审核要求", "区县审", "市里审",
-           "谁组织", "谁负责", "谁来定", "受委托", "委托区县", "专家账号", "找谁审", "审核确定")
+           "谁组织", "谁负责", "谁来定", "受委托", "委托区县", "专家账号", "找谁", "审核确定",
+           "区县还是市", "市里还是区县", "市级还是区县", "在哪审", "哪里审")
 _INCENTIVES = ("好处", "优惠", "惠企", "待遇", "碳配额", "配额", "环保税", "首违不罚", "免费监测", "补助",
                "贷款", "限产", "检查会不会少", "享受", "优先", "奖励", "激励")
 _TIERS = ("几级", "几档", "哪几档", "分几", "评什么", "什么级", "什么等级", "管控类型", "怎么分", "分级类型", "档次",
@@ -80,7 +85,19 @@ _REGIONS = ("聊城", "开封", "北京", "天津", "上海", "河北", "山西"
             "湖北", "武汉", "湖南", "江苏", "浙江", "安徽", "福建", "江西", "陕西", "西安", "贵州", "云南", "广西",
             "辽宁", "吉林", "黑龙江", "内蒙古", "甘肃", "青海", "宁夏", "新疆", "西藏", "海南")
 _FOLLOWUP_START = ("那", "那么", "还有", "如果是", "换成", "要是")
-
+# Words pointing back at the previous turn ("这个", "上面说的", "刚才那个"; "评上了" = the grade just named).
+_DEIXIS = ("这个", "那个", "这些", "那些", "这条", "那条", "这种", "那种", "上面", "刚才", "刚刚", "前面", "上述",
+           "你说的", "评上了", "评上后", "评上以后", "评上之后", "评上的话")
+# Asked after a lookup answer without naming a grade or industry: about the previous topic, not a table.
+_OPEN_FOLLOW = ("多久", "多长", "几天", "什么时候", "哪些材料", "什么材料", "材料", "怎么办", "怎么弄", "怎么申报",
+                "流程", "为什么")
+# What an elliptical turn is made of besides entities: starters, particles, pronouns, question words.
+_FILLER = re.compile(
+    r"那么|那|还有|如果是|如果|换成|要是|假如|改成|的话|我们|我司|我厂|咱们|我家|我|你们|你|这个|那个|这些|那些|"
+    r"这种|那种|上面|刚才|刚刚|前面|上述|说的|也是|也|还|又|再|是|做|生产|搞|开|呢|吗|啊|呀|吧|嘛|哦|的|了|"
+    r"厂家|厂子|厂|企业|公司|行业|这边|一下|"
+    r"多久|多长时间|多长|哪些|哪个|什么|啥|怎么样|怎么|如何|谁来|找谁|谁|几|要|需要|得|能|可以|会|有没有|有")
+_GRADE_WORDS = re.compile(r"(地方)?(非)?(绩效)?引领(性)?|(地方)?[ABCD][+\-−－]?(级|类)?|等级|级别")
 _GRADE = re.compile(r"(?<![A-Z])(地方)?([ABCD])(\+|-|−|－)?(?![A-Z])")
 _LEAD = re.compile(r"(地方)?(非)?(绩效)?引领")
 
@@ -163,9 +180,10 @@ def _intent(text: str, industry: str | None, grade: str | None) -> str | None:
     """The intent named by keywords, or None when the text names none (a bare entity)."""
     if _has(text, _HUMAN):
         return "human"
-    if _has(text, _ASSESS):
+    if _has(text, _ASSESS) or (_ATTAIN.search(text) and not _JUMP.search(text)):
         return "assess"
     if (_has(text, _REVIEW) and (industry or grade or "审" in text or "评级" in text)) or (
+            "找谁" in text and "申报" in text) or (
             "审" in text and (industry or grade)):
         return "tool_review"
     if _has(text, _INCENTIVES):
@@ -186,8 +204,25 @@ def _is_followup(text: str, previous: Understanding | None) -> bool:
         return False
     if len(re.sub(r"[\W_]+", "", text)) <= 6:  # "谁来定？" "C级谁审" lean on the previous turn
         return True
+    if len(text) <= 40 and _has(text, _DEIXIS):  # "上面说的整改要多久"
+        return True
     return len(text) <= 30 and (text.startswith(_FOLLOWUP_START) or text.rstrip("？?。.!！ ").endswith("呢")
                                 or "也是" in text or text.startswith("我们是"))
+
+
+def _residue(text: str) -> str:
+    """What is left of a turn without its industry, grade, starters, particles and question words: empty for
+    "那A级呢" "印刷厂呢" "那要多久？", a topic of its own for "那抽查发现不达标怎么处理"."""
+    res = resolve_industry(text)
+    t = text.replace(res.best.matched_term, "") if res.found and res.best and res.best.matched_term else text
+    t = _GRADE_WORDS.sub("", t)
+    t = _FILLER.sub("", t)
+    return re.sub(r"[\W_]+", "", t)
+
+
+def _own_topic(text: str) -> bool:
+    """The turn names a subject of its own (three or more characters beyond the elliptical words)."""
+    return len(_residue(text)) >= 3
 
 
 def understand(text: str, context: Understanding | None = None) -> Understanding:
@@ -206,20 +241,20 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
     followup = _is_followup(t, context)
     query = expand(t)
     if context is not None and intent not in ("human", "smalltalk"):
-        if intent is None and followup and _has(t, _REVIEW) and industry is None:
-            intent = "tool_review"  # "谁来定？" after "民生保障要什么等级"
-            industry, candidates, branch = _industry_match(resolve_industry(context.text))
-        if intent is None and (followup or industry or grade):
-            intent, followup = context.intent, True
+        own_intent = intent
+        intent, followup = _resolve_followup(t, intent, followup, context, industry or candidates, grade)
+        if own_intent is None and intent == "tool_review" and industry is None and context.industry is None:
+            industry, candidates, branch = _industry_match(resolve_industry(context.text))  # "谁来定？"
         if followup or (intent in TOOL_INTENTS and context.intent in TOOL_INTENTS):
             if industry is None and not candidates:
                 industry, candidates, branch = context.industry, context.industry_candidates, context.branch
-            if grade is None and followup and intent == context.intent:
+            if grade is None and followup and (intent == context.intent
+                                               or (intent in TOOL_INTENTS and _has(t, _DEIXIS))):
                 grade = context.grade
             if region == DEFAULT_REGION and followup and context.region != DEFAULT_REGION:
                 region = context.region
-            if followup:
-                query = f"{context.query or context.text} {expand(t)}"
+            if followup and not (intent == "policy" and context.intent in TOOL_INTENTS):
+                query = f"{context.query or context.text} {expand(t)}"  # a lookup question is no search topic
     if intent is None:
         if industry and not _has(t, _OPEN_QUESTION):  # a bare industry ("油墨厂分级", "红木家具厂") asks for its tiers
             intent = "tool_tiers"
@@ -229,6 +264,38 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
             intent = "policy"
     return Understanding(t, intent, industry, candidates, branch, grade, region, personal, off_topic,
                          followup, truncated, query)
+
+
+def _resolve_followup(t: str, intent: str | None, followup: bool, context: Understanding, named_industry,
+                      grade: str | None) -> tuple[str | None, bool]:
+    """The intent of a turn read against the previous one, and whether it leans on it.
+
+    - a turn with its own topic after a lookup ("那抽查发现不达标怎么处理" after "铸造能评几级") stands alone;
+    - an elliptical turn after a lookup that asks something no table answers ("那要多久？") goes to the passages,
+      searched on its own words (a lookup question is no search topic);
+    - an elliptical or deictic turn after a policy answer ("那要多久？" "刚才那个…") is searched with the previous one;
+    - a turn naming only a grade or an industry ("那A级呢" "印刷厂呢") repeats the previous lookup for it;
+    - a tool keyword read with the previous entities ("那审核是区县还是市里？" after 铸造) switches the tool.
+    """
+    if intent is not None:
+        return intent, followup
+    own = _own_topic(t)
+    after_tool = context.intent in TOOL_INTENTS or context.intent == "assess"
+    if own and after_tool and not _has(t, _DEIXIS):
+        return None, False
+    if not (followup or named_industry or grade):
+        return None, followup
+    if followup and _has(t, _REVIEW) and not named_industry:
+        return "tool_review", True  # "谁来定？" after "民生保障要什么等级"
+    if after_tool and not (named_industry or grade) and _has(t, _OPEN_FOLLOW):
+        return "policy", True
+    if own and not after_tool:
+        return context.intent, True
+    if not _has(t, _OPEN_FOLLOW + ("不通过", "没通过", "处理", "整改")):
+        switched = _intent(t, named_industry or context.industry, grade or context.grade)
+        if switched in TOOL_INTENTS:
+            return switched, True
+    return context.intent, True
 
 
 def expand(text: str) -> str:
