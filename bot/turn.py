@@ -23,7 +23,8 @@ from jixiao.bot.industry import resolve_industry, tier_scheme
 from jixiao.bot.passages import (best_sentences, clause_sentences, focus_clause, outline_of, top_clauses,
                                  where_named)
 from jixiao.bot.review import is_chongqing, load_review_routes, review_route
-from jixiao.bot.understand import DEFAULT_REGION, Understanding, understand
+from jixiao.bot.scope import CONCENTRATION, admin_topic, known_rule, threshold_subjects, topic_covered
+from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, measure_words, understand
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,13 @@ class Assistant:
                 return self.abstain(u, "不属于重污染天气绩效分级（“创B争A”）政策范围")
             return Answer("您好，我可以解答重庆重污染天气重点行业绩效分级（“创B争A”）的政策问题：行业能评哪些等级、"
                           "申报由谁审核、评级后的惠企措施等。", confidence=1.0, intent="smalltalk")
+        if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None:
+            loaded = self.loaded_value(u)  # a loaded clause that states the very value (氨逃逸浓度 8毫克/立方米)
+            if loaded is not None:
+                return loaded
         if u.personal:
-            return self.abstain(u, "；".join(_REASONS[p] for p in u.personal))
+            known, cites = known_rule(u) if "specific_amount" in u.personal else ("", [])
+            return self.abstain(u, "；".join(_REASONS[p] for p in u.personal), known, cites)
         if u.region != DEFAULT_REGION and not is_chongqing(u.region):
             if u.region in DOC_REGIONS:
                 return self.policy(u, jurisdiction=u.region)
@@ -190,7 +196,10 @@ class Assistant:
                    "tool_industry": self.which_industry}
         return handler.get(u.intent, self.policy)(u)
 
-    def abstain(self, u: Understanding, reason: str, known: str = "") -> Answer:
+    def abstain(self, u: Understanding, reason: str, known: str = "", cites: list[Citation] | None = None) -> Answer:
+        if cites:
+            return Answer(f"这个问题{reason}，我不能给出具体答复。{known}{HELP}", _cite_dicts(cites),
+                          escalate=True, confidence=0.3, intent=u.intent)
         if not known and "case_status" in u.personal:
             c = citation("cq-cbza-2024-att4", "二、", "企业在审核进展中跟踪审核情况")
             known = f"按{c.label()}，企业可登录重庆市重污染天气应急管理系统，在“审核进展”中跟踪审核情况。"
@@ -292,7 +301,7 @@ class Assistant:
             grade, prefix = "B", "您没有说明等级，以下以B级为例。"
         args = {"grade": grade, "region": u.region}
         r = incentives(grade, u.region)
-        focus = focus_clause(INCENTIVES_DOC, u.text)
+        focus = focus_clause(INCENTIVES_DOC, f"{u.text} {measure_words(u.text)}")
         if r.found and focus:
             return self._incentive_focus(u, args, r, focus)
         answer = self._tool(u, "incentives", args, r, prefix)
@@ -324,6 +333,9 @@ class Assistant:
         seq = "一二三四五六七八九十".index(ordinal) + 1 if ordinal and len(ordinal) == 1 else None
         applies = {m.seq for m in r.measures + r.upgrade_support}
         lines = [f"{s}（{c.label()}）" for s in picked]
+        name = self._measure_name(seq)
+        if name and not any(name in s for s in picked):  # the clause heading (六、首违不罚。) is not quoted
+            lines.insert(0, f"{c.title}第{ordinal}条“{name}”：")  # the document's numeral: no digit of our own
         if seq == 10:
             lines.append("第十条是对区县的考核激励，不直接惠及企业。")
         elif seq and u.grade and seq not in applies:
@@ -336,6 +348,11 @@ class Assistant:
                       [{"name": "incentives", "args": args, "result": _asdict(r)}],
                       escalate=False, confidence=0.85, intent=u.intent)
 
+    @staticmethod
+    def _measure_name(seq: int | None) -> str:
+        full = incentives("B")
+        return next((m.name for m in full.measures + full.not_for_enterprises if m.seq == seq), "") if seq else ""
+
     def assess(self, u: Understanding) -> Answer:
         known = ""
         if u.industry:
@@ -345,6 +362,23 @@ class Assistant:
         return self.abstain(u, "需要对照《地方指南》等指标并经审核才能确定企业能评何等级", known)
 
     # -- passages
+
+    def loaded_value(self, u: Understanding) -> Answer | None:
+        """A threshold question a loaded clause answers: a retrieved sentence names the question's pollutant or
+        indicator and gives a concentration (e.g. 秋冬季方案 “氨逃逸浓度控制在8毫克/立方米以下”)."""
+        named = threshold_subjects(u.text)
+        if not named:
+            return None
+        query = u.query or u.text
+        hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": DEFAULT_REGION}) or []
+                if h.score >= self.min_score]
+        for sentence, h in best_sentences(hits, query):
+            if (CONCENTRATION.search(sentence) and any(n in sentence.upper() for n in named)
+                    and (not u.industry or u.industry[:2] in sentence)):  # 铸造's limit is not 垃圾焚烧's
+                c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
+                return Answer(f"{sentence}（{c.label()}）", [dataclasses.asdict(c)], [], escalate=False,
+                              confidence=0.7, intent=u.intent, evidence=[h.text for h in hits])
+        return None
 
     def policy(self, u: Understanding, jurisdiction: str | None = None) -> Answer:
         """Quote the best sentences of the retrieved clauses; 重庆 documents first, others labelled."""
@@ -370,6 +404,11 @@ class Assistant:
                 a = self.not_answered(u, picked if decision == "related" else [], fallback or bool(jurisdiction))
                 a.chunks = chunks
                 return a
+        topic = admin_topic(u.text)
+        if picked and topic and not topic_covered(topic, hits):  # 排污许可证延续 ≠ a clause naming 排污许可
+            a = self.abstain(u, f"涉及{topic[0]}{'、'.join(topic[1])}等环境管理事项，不属于重污染天气绩效分级（“创B争A”）文件的内容")
+            a.chunks = chunks
+            return a
         if picked and not jurisdiction and hits[0].doc_id == INCENTIVES_DOC:  # a question about one 惠企 measure
             focus = self._att1_clause(hits[0].section)
             if focus and focus_clause(INCENTIVES_DOC, query) == focus:  # retriever and wording agree

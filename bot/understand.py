@@ -70,13 +70,45 @@ _PERSONAL = {
     "service": ("密码忘了", "打不开", "一直转圈", "投诉", "写一份", "推荐个", "哪个牌子", "怎么填"),
     "not_in_docs": ("申诉", "不服", "复议", "A+"),
 }
+# Asks for a numeric limit (emission concentration, limit value, indicator threshold): those numbers sit in the
+# technical guide and the 《地方指南》, which are not loaded. A tax question ("浓度比标准低一半，环保税怎么收") is not
+# one: 附件1 第二条 answers it.
+_POLLUTANT = ("排放", "浓度", "限值", "颗粒物", "烟尘", "粉尘", "氮氧化物", "二氧化硫", "NOX", "SO2", "VOCS", "VOC",
+              "挥发性有机物", "非甲烷总烃", "氨逃逸", "PM", "去除效率", "去除率", "治理效率", "指标", "标准值")
+_VALUE_ASKED = re.compile(r"(多少(?!钱|家|配额|次|天|个|年|万|元)|几毫克|多高|多低|什么数|哪个数|什么水平|几个点)")
+_UNIT = re.compile(r"多少(毫克|微克|MG|UG|ΜG)|MG/(N?M|立方)|毫克/|毫克每")
+_TAX = ("环保税", "环境保护税", "减税", "征收")
+# Fees of the rating process: Chongqing's documents set none (only the 聊城 plan forbids them).
+_FEE = re.compile(r"收费|收不收费|收钱|交钱|要钱|出钱|花钱|评审费|审核费|费用|掏钱")
+_FEE_OF = ("评审", "评级", "审核", "申报", "专家", "评B", "评A", "绩效分级", "创B争A", "现场")
+# How much an enterprise itself gets back or saves ("我们交了20万环保税，能退多少"): the documents give the rule,
+# not one enterprise's amount.
+_OWN_AMOUNT = re.compile(r"(退|返|少交|减免?|省|免|抵)[^，。？?]{0,3}(多少|几万|几千)")
+_FIGURE = re.compile(r"\d+(\.\d+)?\s*(万|千|元|块)")
+# A named enterprise or a list's members: live data and case status, never in the documents.
+_COMPANY = re.compile(r"某某|[\u4e00-\u9fffA-Z]{2,}(有限责任公司|有限公司|股份公司|集团)")
+_LIST = ("名单", "清单", "名录", "目录")
+_MEMBER = re.compile(r"有没有|有无|是否有|是否包括|包不包括|在不在|是否在|里有|中有|上有|有我|有咱")
+_STANDING = re.compile(r"几级|什么级|什么等级|哪个等级|评上|评了|评没评|是不是[ABCD]|结果|级别")
+# Places whose documents Chongqing's own documents reference (the 10 local industries use Sichuan's 《地方指南》,
+# 川环办函〔2024〕337号): asking about that reference is a question about Chongqing's rules.
+_REFERENCED = {"四川": ("指南", "川环办", "337号", "地方行业", "10个", "十个")}
 _HANDOVER = re.compile(r"(给我|发我|发给我|传我).{0,6}(名单|一份|清单|联系方式)|(名单|清单).{0,6}(给我|发我|一份)")
 # Everyday words → the documents' wording, appended to the search query (never shown to the user).
 _EXPANSIONS = {"造假": "虚假材料 隐瞒", "弄虚作假": "虚假材料 隐瞒", "作假": "虚假材料", "不合格": "不满足 整改",
                "达不到": "不满足 整改", "不达标": "不满足 整改", "什么时候": "时段 时间", "到什么时候": "工作时段",
                "依据": "根据", "文号": "号", "收费": "费用", "评审费": "评审费用", "培训": "培训", "好处": "惠企",
                "没通过": "审核不通过 退回", "再交": "重新提交", "重新交": "重新提交", "截止": "日前 前完成",
-               "大纲": "大纲 一、 二、"}
+               "大纲": "大纲 一、 二、", "搞到": "工作时段 延长", "到几号": "工作时段", "几号结束": "工作时段",
+               "结束": "工作时段", "过了时间": "适当延长", "逾期": "适当延长", "延期": "适当延长", "错过": "适当延长",
+               "过期": "适当延长"}
+# Everyday descriptions of one 惠企 measure (附件1): they route to the incentives lookup and name the measure, so
+# its clause is quoted rather than the whole list ("第一次被查出小毛病会直接罚款吗" → 首违不罚).
+_MEASURE_HINTS = (
+    (re.compile(r"(第一次|首次|头一回|初次|第1次)[^。？?]{0,12}(罚|处罚|处理)|(小毛病|小问题|轻微)[^。？?]{0,8}(罚|处罚)"),
+     "首违不罚 首次违法 不予行政处罚"),
+    (re.compile(r"(检查|执法)[^。？?]{0,4}(少|减少|频次|次数|多不多)|少来查|经常来查|天天来?查"), "减少 执法检查 频次"),
+)
 _MINE = ("我们", "我司", "我的", "我家", "本公司", "本企业", "我厂", "咱们")
 _REWRITES = (("没有", "未"), ("没", "未"), ("啥", "什么"))
 _LATER_YEAR = re.compile(r"20(2[5-9]|[3-9]\d)年.*?(截止|哪天|时间|目标)")
@@ -137,19 +169,62 @@ def extract_grade(text: str) -> str | None:
 
 
 def _region(text: str) -> str:
-    t = text.replace("成渝", "")
+    t = text.replace("成渝", "").replace("川渝", "")
     for place in _REGIONS:
-        if place in t:
+        if place in t and not _referenced(t, place):
             return place
     return DEFAULT_REGION
 
 
-def _personal(text: str) -> tuple[str, ...]:
+def _referenced(text: str, place: str) -> bool:
+    """`place` is named as the source of a document Chongqing's notice references, not as a jurisdiction asked
+    about ("那10个地方行业参照的四川指南，文号是多少" vs "四川的企业评级在哪个系统申报")."""
+    words = _REFERENCED.get(place, ())
+    return bool(words) and (_has(text, words) or bool(re.search(r"(参照|参考|引用|依据|按照|借鉴)[^，。？?]{0,4}" + place, text)))
+
+
+def asks_threshold(text: str) -> bool:
+    """The question asks for an emission limit, concentration or indicator value (a number the technical
+    guide / 《地方指南》 would give), not for the tax rule of 附件1."""
+    if _has(text, _TAX):
+        return False
+    return bool(_UNIT.search(text)) or (_has(text, _POLLUTANT) and bool(_VALUE_ASKED.search(text)))
+
+
+def asks_fee(text: str) -> bool:
+    """A fee of the rating process itself (评审要收费吗); 免费监测 is an incentive, not a fee question."""
+    return bool(_FEE.search(text.replace("免费", ""))) and _has(text, _FEE_OF)
+
+
+def asks_own_amount(text: str) -> bool:
+    """How much this enterprise gets back ("我们交了20万环保税，能退多少")."""
+    return bool(_OWN_AMOUNT.search(text)) and (bool(_FIGURE.search(text)) or _has(text, _MINE))
+
+
+def on_list(text: str) -> bool:
+    """Whether our (or a named) enterprise is on a list: 名单里有没有我们厂."""
+    return _has(text, _LIST) and bool(_MEMBER.search(text)) and (_has(text, _MINE) or bool(_COMPANY.search(text)))
+
+
+def named_standing(text: str) -> bool:
+    """What grade or result a named enterprise has: 某某公司是几级."""
+    return bool(_COMPANY.search(text)) and bool(_STANDING.search(text))
+
+
+def _personal(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
     flags = [name for name, words in _PERSONAL.items() if _has(text, words)]
     if _LATER_YEAR.search(text):
         flags.append("specific_date")
     if _HANDOVER.search(text):
         flags.append("live_data")
+    if asks_threshold(text):
+        flags.append("not_loaded")
+    if (asks_fee(text) and region == DEFAULT_REGION) or asks_own_amount(text):
+        flags.append("specific_amount")  # 聊城's plan does rule on fees
+    if on_list(text):
+        flags.append("live_data")
+    elif named_standing(text):
+        flags.append("case_status")
     if _has(text, _MINE) and _has(text, ("进度", "进展", "审核")) and "case_status" not in flags:
         flags.append("case_status")  # "我们的审核进度" asks about one case; "在哪看审核进度" asks how
     return tuple(dict.fromkeys(flags))
@@ -176,6 +251,11 @@ def _industry_match(res) -> tuple[str | None, tuple[str, ...], str | None]:
     return res.best.industry, (), res.best.branch
 
 
+def measure_words(text: str) -> str:
+    """The 附件1 measure wording an everyday description stands for ("" when it names none)."""
+    return " ".join(words for pattern, words in _MEASURE_HINTS if pattern.search(text))
+
+
 def _intent(text: str, industry: str | None, grade: str | None) -> str | None:
     """The intent named by keywords, or None when the text names none (a bare entity)."""
     if _has(text, _HUMAN):
@@ -186,7 +266,7 @@ def _intent(text: str, industry: str | None, grade: str | None) -> str | None:
             "找谁" in text and "申报" in text) or (
             "审" in text and (industry or grade)):
         return "tool_review"
-    if _has(text, _INCENTIVES):
+    if _has(text, _INCENTIVES) or measure_words(text):
         return "tool_incentives"
     if _has(text, _WHICH_INDUSTRY) and industry:
         return "tool_industry"
@@ -235,7 +315,7 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
     industry, candidates, branch = _industry(t)
     grade = extract_grade(t)
     region = _region(t)
-    personal = _personal(t)
+    personal = _personal(t, region)
     off_topic = _has(t, _OFF_TOPIC)
     intent = _intent(t, industry, grade)
     followup = _is_followup(t, context)
@@ -299,7 +379,7 @@ def _resolve_followup(t: str, intent: str | None, followup: bool, context: Under
 
 
 def expand(text: str) -> str:
-    extra = [v for k, v in _EXPANSIONS.items() if k in text]
+    extra = [v for k, v in _EXPANSIONS.items() if k in text] + ([measure_words(text)] if measure_words(text) else [])
     rewritten = text
     for old, new in _REWRITES:
         rewritten = rewritten.replace(old, new)

@@ -207,10 +207,11 @@ def invented_facts(answer_text: str, question: str, citations: list[dict]) -> li
             if part:
                 text = text.replace(part, "")
     q = canon(question)
+    canon_sources = canon(sources)  # the answer was canonicalised (百分之三十 → 30%); compare like with like
     out = []
     for m in _FACT.finditer(canon(text)):
         token = m.group(0)
-        if token in q or token in sources or canon(token) in sources:
+        if token in q or token in sources or token in canon_sources:
             continue
         out.append(token)
     return out

@@ -121,3 +121,10 @@ def test_cli_writes_markdown_and_json(tmp_path, monkeypatch):
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["summary"]["passed"] == 1 and data["cases"][0]["tools"] == ["tier_scheme"]
     assert "| tool | 1 | 1 | 100.0% |" in out.read_text(encoding="utf-8")
+
+
+def test_percentages_written_out_in_the_source_are_not_invented():
+    cites = [{"doc_id": "cq-cbza-2024-att1", "title": "《惠企10条措施》", "section": "二、", "quote": ""}]
+    assert invented_facts("减按百分之七十五征收环境保护税。", "环保税能减多少", cites) == []
+    assert invented_facts("减按75%征收环境保护税。", "环保税能减多少", cites) == []
+    assert invented_facts("减按65%征收环境保护税。", "环保税能减多少", cites) == ["65%"]
