@@ -53,7 +53,8 @@ _REVIEW = ("谁审", "谁来审", "谁审核", "由谁", "哪一级审", "哪级
 _INCENTIVES = ("好处", "优惠", "惠企", "待遇", "碳配额", "配额", "环保税", "首违不罚", "免费监测", "补助",
                "贷款", "限产", "检查会不会少", "享受", "优先", "奖励", "激励")
 _TIERS = ("几级", "几档", "哪几档", "分几", "评什么", "什么级", "什么等级", "管控类型", "怎么分", "分级类型", "档次",
-          "最高能评", "有D级", "有没有D", "能评A", "能评B", "评级有", "哪几类", "哪一类")
+          "最高能评", "有D级", "有没有D", "能评A", "能评B", "评级有", "哪几类", "哪一类", "分哪些", "哪些等级",
+          "哪些级别", "几个等级", "几个级别", "评级分")
 
 _OPEN_QUESTION = ("多大", "多少", "什么时候", "哪些", "怎么", "要求", "为什么", "是否")  # not a bare "X厂评级"
 _WHICH_INDUSTRY = ("属于哪个行业", "属于什么行业", "哪个行业", "什么行业", "哪一行业", "归哪", "算哪", "算不算",
@@ -186,7 +187,7 @@ def _referenced(text: str, place: str) -> bool:
 def asks_threshold(text: str) -> bool:
     """The question asks for an emission limit, concentration or indicator value (a number the technical
     guide / 《地方指南》 would give), not for the tax rule of 附件1."""
-    if _has(text, _TAX):
+    if _has(text, _TAX) or "配额" in text:  # 碳排放配额 is incentive 九, not an emission value
         return False
     return bool(_UNIT.search(text)) or (_has(text, _POLLUTANT) and bool(_VALUE_ASKED.search(text)))
 
@@ -198,7 +199,8 @@ def asks_fee(text: str) -> bool:
 
 def asks_own_amount(text: str) -> bool:
     """How much this enterprise gets back ("我们交了20万环保税，能退多少")."""
-    return bool(_OWN_AMOUNT.search(text)) and (bool(_FIGURE.search(text)) or _has(text, _MINE))
+    # a money figure makes it one enterprise's amount; "浓度低一半，环保税能减多少" is answered by the rate rule
+    return bool(_OWN_AMOUNT.search(text)) and (bool(_FIGURE.search(text)) or _has(text, ("多少钱", "几万块", "多少万")))
 
 
 def on_list(text: str) -> bool:

@@ -83,7 +83,7 @@ def test_free_monitoring_is_not_a_fee_question():
 
 @pytest.mark.parametrize("text", [
     "我们去年交了20万环保税，评上B级能退多少",
-    "我司评上A级，环保税能少交多少",
+    "我司评上A级，环保税能少交多少钱",
     "交了5万元环境保护税，评B级后能减免多少",
 ])
 def test_own_tax_amount_states_the_rule_not_a_refund(text, bot):
@@ -94,8 +94,11 @@ def test_own_tax_amount_states_the_rule_not_a_refund(text, bot):
     assert a.citations[0]["section"] == "附件1 二、" and "不是退税金额" in a.text
 
 
-def test_general_tax_rate_question_stays_a_lookup():
-    assert not understand("评上B级环保税能减多少").personal
+@pytest.mark.parametrize("text", ["评上B级环保税能减多少", "我们排放浓度比标准低了一半多，环保税能减多少",
+                                  "我司评上A级，环保税能少交多少"])
+def test_tax_rate_question_without_a_money_figure_stays_a_lookup(text):
+    u = understand(text)
+    assert not u.personal and u.intent == "tool_incentives"
 
 
 # ---------------------------------------------------------------- 3. named enterprises and lists
@@ -181,3 +184,14 @@ def test_topic_covered_by_a_clause_about_it():
 @pytest.mark.parametrize("text", ["聊城超许可排放浓度的企业还能报B级吗", "评A级对排污许可有什么要求"])
 def test_rating_questions_naming_a_permit_are_no_administration_topic(text):
     assert admin_topic(understand(text).text) is None
+
+
+@pytest.mark.parametrize("text", ["从C升到B级，碳排放配额能多给多少", "评上A级碳配额增发多少"])
+def test_carbon_quota_is_an_incentive_not_an_emission_value(text):
+    u = understand(text)
+    assert "not_loaded" not in u.personal and u.intent == "tool_incentives"
+
+
+@pytest.mark.parametrize("text", ["做PVC人造革的厂子 评级分哪些", "电镀厂有哪些等级", "陶瓷厂有几个级别"])
+def test_which_grades_wordings_go_to_the_tier_table(text):
+    assert understand(text).intent == "tool_tiers"
