@@ -1,0 +1,45 @@
+"""Saying the documents do not answer: why (the personal flags' reasons), what is known, and the way to 转人工."""
+from __future__ import annotations
+
+import dataclasses
+
+from jixiao.bot.answer import Answer, Citation, citation, doc_jurisdiction, doc_title
+from jixiao.bot.understanding import DEFAULT_REGION, Understanding
+
+HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
+NOT_ANSWERED = "现有文件没有直接回答这个问题。"
+REASONS = {  # one per `Understanding.personal` flag
+    "case_status": "涉及贵企业的个案办理情况（申报进度、当前等级、评级结果）",
+    "live_data": "涉及实时数据、预警或名单等动态信息",
+    "specific_amount": "涉及文件未规定的具体金额",
+    "specific_date": "涉及文件未规定的具体日期或期限",
+    "not_loaded": "涉及《地方指南》或技术指南中的具体指标，本助手尚未收录这些文件的原文",
+    "service": "属于系统故障、投诉或代办等服务事项",
+    "not_in_docs": "涉及已收录文件没有规定的事项（如申诉途径、A+级）",
+}
+
+
+def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation] | None = None) -> Answer:
+    if cites:
+        return Answer(f"这个问题{reason}，我不能给出具体答复。{known}{HELP}", [dataclasses.asdict(c) for c in cites],
+                      escalate=True, confidence=0.3, intent=u.intent)
+    if not known and "case_status" in u.personal:
+        c = citation("cq-cbza-2024-att4", "二、", "企业在审核进展中跟踪审核情况")
+        known = f"按{c.label()}，企业可登录重庆市重污染天气应急管理系统，在“审核进展”中跟踪审核情况。"
+        return Answer(f"这个问题{reason}，我无法查询。{known}{HELP}", [dataclasses.asdict(c)],
+                      escalate=True, confidence=0.3, intent=u.intent)
+    return Answer(f"这个问题{reason}，现有文件中没有可以直接回答的内容，我不能给出具体答复。{known}{HELP}",
+                  escalate=True, confidence=0.2, intent=u.intent)
+
+
+def not_answered(u: Understanding, picked: list, elsewhere: bool = False) -> Answer:
+    """The passages found do not answer: say so, quote the most related clause (when given) as
+    such, offer the helpdesk."""
+    if not picked:
+        return Answer(NOT_ANSWERED + HELP, escalate=True, confidence=0.2, intent=u.intent)
+    sentence, h = picked[0]
+    c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
+    place = doc_jurisdiction(h.doc_id)
+    note = f"（{place}文件，不适用于重庆）" if elsewhere and place and place != DEFAULT_REGION else ""
+    text = f"{NOT_ANSWERED}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
+    return Answer(text, [dataclasses.asdict(c)], escalate=True, confidence=0.3, intent=u.intent)

@@ -1,0 +1,145 @@
+"""Policy answers from passages: the best sentences of the retrieved clauses quoted and cited, 重庆 documents first
+and others labelled; or, when the calibrated decision or the topic says they do not answer, an abstention."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from jixiao.bot.abstention import abstain, not_answered
+from jixiao.bot.answer import Answer, citation, doc_jurisdiction, doc_title, find_document, uncovered_years
+from jixiao.bot.confidence import AbstainModel, Evidence, evidence
+from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
+from jixiao.bot.incentives import incentives
+from jixiao.bot.passage_search import PassageSearch
+from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_clauses
+from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
+from jixiao.bot.tool_answers import cite_dicts
+from jixiao.bot.understanding import DEFAULT_REGION, Understanding
+
+MIN_SCORE = 0.3  # top hit below this → abstain (scale of the retriever's score; tune with eval)
+_BROAD = re.compile(r"大纲|目录|都有哪些|哪几部分|包括哪些|准备哪些")  # asks for a whole outline
+
+
+class PolicyAnswers:
+    """Answers quoted from `search`'s passages scoring at least `min_score`; `abstain_model` (None: answer from
+    every passage found) decides whether they answer. `last_evidence` keeps the features of the last decision."""
+
+    def __init__(self, search: PassageSearch | None, min_score: float = MIN_SCORE,
+                 abstain_model: AbstainModel | None = None):
+        self.search = search
+        self.min_score = min_score
+        self.abstain_model = abstain_model
+        self.last_evidence: Evidence | None = None
+
+    def loaded_value(self, u: Understanding) -> Answer | None:
+        """A threshold question a loaded clause answers: a retrieved sentence names the question's pollutant or
+        indicator and gives a concentration (e.g. 秋冬季方案 “氨逃逸浓度控制在8毫克/立方米以下”)."""
+        named = threshold_subjects(u.text)
+        if not named:
+            return None
+        query = u.query or u.text
+        hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": DEFAULT_REGION}) or []
+                if h.score >= self.min_score]
+        for sentence, h in best_sentences(hits, query):
+            if (CONCENTRATION.search(sentence) and any(n in sentence.upper() for n in named)
+                    and (not u.industry or u.industry[:2] in sentence)):  # 铸造's limit is not 垃圾焚烧's
+                c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
+                return Answer(f"{sentence}（{c.label()}）", [dataclasses.asdict(c)], [], escalate=False,
+                              confidence=0.7, intent=u.intent, evidence=[h.text for h in hits])
+        return None
+
+    def policy(self, u: Understanding, jurisdiction: str | None = None) -> Answer:
+        """Quote the best sentences of the retrieved clauses; 重庆 documents first, others labelled."""
+        if "文号" in u.text:
+            numbered = document_number(u)
+            if numbered is not None:
+                return numbered
+        if self.search is None:
+            return abstain(u, "需要查阅政策原文，但文件检索暂不可用")
+        query = u.query or u.text
+        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION)
+        fallback = False
+        if not picked and not jurisdiction:  # nothing in Chongqing's documents: look at the others, labelled
+            hits, picked = self._passages(query, None)
+            fallback = bool(picked)
+        chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
+        a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
+        if a is not None:
+            a.chunks = chunks
+            return a
+        return _quoted(u, hits, picked, jurisdiction, fallback, chunks)
+
+    def _instead_of_quoting(self, u: Understanding, query: str, hits: list, picked: list, jurisdiction: str | None,
+                            fallback: bool) -> Answer | None:
+        """The answer when the picked sentences are not to be quoted: the calibrated decision says they do not
+        answer, the topic lies outside the documents, one 惠企 measure is asked about, or nothing was found."""
+        if picked:
+            self.last_evidence = evidence(query, hits, self.search)
+            if self.abstain_model and not self.abstain_model.fits(self.search):  # other embedder: cosine unknown
+                self.last_evidence = dataclasses.replace(self.last_evidence, dense=None)
+            decision = self.abstain_model.decide(self.last_evidence) if self.abstain_model else "answer"
+            if decision != "answer":
+                return not_answered(u, picked if decision == "related" else [], fallback or bool(jurisdiction))
+        topic = admin_topic(u.text)
+        if picked and topic and not topic_covered(topic, hits):  # 排污许可证延续 ≠ a clause naming 排污许可
+            return abstain(u, f"涉及{topic[0]}{'、'.join(topic[1])}等环境管理事项，不属于重污染天气绩效分级（“创B争A”）文件的内容")
+        if picked and not jurisdiction and hits[0].doc_id == INCENTIVES_DOC:  # a question about one 惠企 measure
+            focus = _att1_clause(hits[0].section)
+            if focus and focus_clause(INCENTIVES_DOC, query) == focus:  # retriever and wording agree
+                grade = u.grade or "B"
+                r = incentives(grade, u.region)
+                if r.found:
+                    return incentive_focus(u, {"grade": grade, "region": u.region}, r, focus)
+        missing = uncovered_years(u.text, [s for s, _ in picked[:1]])
+        if missing:
+            return abstain(u, f"涉及{'、'.join(missing)}的安排，已收录的文件没有{missing[0]}的规定")
+        if not picked:
+            return abstain(u, "在已收录的文件中没有找到明确规定")
+        return None
+
+    def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
+        filters = {"jurisdiction": jurisdiction} if jurisdiction else None
+        hits = list(self.search.search(query, k=5, filters=filters) or [])
+        good = [h for h in hits if h.score >= self.min_score]
+        return hits, (best_sentences(good, query) if good else [])
+
+
+def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None, fallback: bool,
+            chunks: list[dict]) -> Answer:
+    """The picked sentences quoted with their clauses (other places' documents labelled as such)."""
+    lines, cites = [], []
+    if jurisdiction and jurisdiction != DEFAULT_REGION:
+        lines.append(f"以下是{jurisdiction}文件的规定，不是重庆的规定：")
+    elif fallback:
+        lines.append("重庆的文件中没有找到直接规定。以下是其他地方文件的规定，仅供参考，不适用于重庆：")
+    outline = outline_of(picked[0][1].doc_id) if _BROAD.search(u.text) else None
+    if outline:
+        c = citation(picked[0][1].doc_id, "", outline)
+        cites.append(c)
+        lines.append(f"{c.title}共分以下部分：{outline}（{c.label()}）")
+    for sentence, h in picked:
+        c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
+        cites.append(c)
+        place = doc_jurisdiction(h.doc_id)
+        tag = f"【{place}】" if fallback and place else ""
+        lines.append(f"{tag}{sentence}（{c.label()}）")
+    return Answer("\n".join(lines), cite_dicts(cites), [], escalate=False,
+                  confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
+                  evidence=[h.text for h in hits])
+
+
+def _att1_clause(section: str) -> tuple[str, str] | None:
+    m = re.match(r"(?:附件\s*\d+\s*)?([一二三四五六七八九十]+)", section or "")
+    return next((c for c in top_clauses(INCENTIVES_DOC) if m and c[0] == m.group(1)), None)
+
+
+def document_number(u: Understanding) -> Answer | None:
+    """"XX方案的文号": the document number from the source's front matter, cited as 发文."""
+    doc = find_document(u.text)
+    if doc is None or not doc.doc_number:
+        return None
+    c = citation(doc.doc_id, "发文", doc.doc_number)
+    place = doc.jurisdiction or ""
+    note = f"（{place}文件）" if place and place != DEFAULT_REGION else ""
+    return Answer(f"{c.title}{note}的文号是{doc.doc_number}，{doc.issuer or ''}{doc.date or ''}印发。（{c.label()}）",
+                  [dataclasses.asdict(c)], [], escalate=False, confidence=0.9, intent=u.intent)
