@@ -6,6 +6,7 @@ transition the ticket's state does not allow, 403 not allowed, 400/422 bad input
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -62,8 +63,13 @@ def get_helpdesk(request: Request):
     return helpdesk
 
 
-def _refused(e: HelpdeskError) -> HTTPException:
-    return HTTPException(status_code=e.status, detail=str(e))
+@contextmanager
+def _refusals():
+    """Helpdesk errors (unknown ticket, illegal transition, not allowed) become HTTP errors with their message."""
+    try:
+        yield
+    except HelpdeskError as e:
+        raise HTTPException(status_code=e.status, detail=str(e)) from None
 
 
 def _summary(row: dict) -> dict:
@@ -78,10 +84,8 @@ def _summary(row: dict) -> dict:
 
 
 def _detail(helpdesk, ticket_id: int) -> dict:
-    try:
+    with _refusals():
         row = helpdesk.get(ticket_id)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return _summary(row) | {
         "question": row["question"], "draft": row["draft"], "bot_intent": row["bot_intent"],
         "bot_confidence": row["bot_confidence"], "evidence": row["evidence"] or {}, "history": row["history"] or [],
@@ -107,40 +111,32 @@ def get_ticket(ticket_id: int, user: User = Depends(require_staff), helpdesk=Dep
 
 @api.post("/tickets/{ticket_id}/claim")
 def claim(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
-    try:
+    with _refusals():
         helpdesk.claim(ticket_id, user)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/answer")
 def answer(ticket_id: int, body: AnswerIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
-    try:
+    with _refusals():
         delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations])
-    except HelpdeskError as e:
-        raise _refused(e) from None
     message = "已推送给用户。" if delivery == "pushed" else "用户暂时无法接收推送，答复已保存，用户下次访问时送达。"
     return {"delivery": delivery, "message": message, "ticket": _detail(helpdesk, ticket_id)}
 
 
 @api.post("/tickets/{ticket_id}/close")
 def close(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
-    try:
+    with _refusals():
         helpdesk.close(ticket_id, user)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/reopen")
 def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
-    try:
+    with _refusals():
         helpdesk.reopen(ticket_id, user, body.note)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return _detail(helpdesk, ticket_id)
 
 
@@ -148,10 +144,8 @@ def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
 def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = Depends(require_staff),
                     helpdesk=Depends(get_helpdesk)) -> dict:
     body = body or ProposeIn()
-    try:
+    with _refusals():
         curated_id = helpdesk.propose_curated(ticket_id, user, body.question, body.text)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return {"curated": helpdesk.curated.get(curated_id)}
 
 
@@ -164,10 +158,8 @@ def list_curated(state: Literal["proposed", "approved"] | None = None, limit: in
 
 @api.post("/curated/{curated_id}/approve")
 def approve_curated(curated_id: int, user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
-    try:
+    with _refusals():
         helpdesk.approve_curated(curated_id, user)
-    except HelpdeskError as e:
-        raise _refused(e) from None
     return {"curated": helpdesk.curated.get(curated_id)}
 
 
