@@ -13,6 +13,7 @@ from jixiao.errors import ConfigError
 from jixiao.knowledge.ingest.model import load_sources
 from jixiao.retrieval.chunks import chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
+from jixiao.retrieval.expansion import Vocabulary
 from jixiao.retrieval.fusion import Signals, fuse, jurisdiction_prior
 from jixiao.retrieval.keyword import BM25Index, Tokenizer, saved_tokens
 from jixiao.retrieval.pinyin import PINYIN_STAMP, pinyin_tokens
@@ -35,6 +36,7 @@ class RetrievalConfig:
     region_penalty: float = 0.05           # subtracted from other jurisdictions' chunks then
     named_boost: float = 0.1               # added to a jurisdiction the question names
     bm25_k1: float = 1.2
+    expansion_weight: float = 0.5          # weight of the everyday-wording terms (retrieval/expansion.py)
 
     @classmethod
     def from_settings(cls, settings=None) -> "RetrievalConfig":
@@ -88,6 +90,7 @@ class Retriever:
         self.config = config
         self.embedder = embedder or make_embedder(config.embedder, config.embedder_model)
         self.tokenizer = Tokenizer(config.tables_dir)
+        self.vocabulary = Vocabulary(config.tables_dir)
         self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder)
         self.bm25_path = Path(config.data_dir) / "retrieval" / "bm25.json"
         self.pinyin_path = Path(config.data_dir) / "retrieval" / "bm25-pinyin.json"
@@ -114,16 +117,23 @@ class Retriever:
                     "section": c.section_path, "text": c.text, "metadata": c.metadata} for c in chunks]
         ids = [c.id for c in chunks]
         # tokens of unchanged chunks come from the persisted indexes (not after --rebuild)
-        words = {} if rebuild else saved_tokens(self.bm25_path, self.tokenizer.stamp)
-        sounds = {} if rebuild else saved_tokens(self.pinyin_path, PINYIN_STAMP)
-        self._bm25 = BM25Index(ids, [words.get(c.id) or self.tokenizer.tokens(c.text) for c in chunks], records,
+        words_stamp, sounds_stamp = self._stamps()
+        words = {} if rebuild else saved_tokens(self.bm25_path, words_stamp)
+        sounds = {} if rebuild else saved_tokens(self.pinyin_path, sounds_stamp)
+        keyword_text = {c.id: " ".join([c.text, *self.vocabulary.row_aliases(c.text)]) for c in chunks}
+        self._bm25 = BM25Index(ids, [words.get(i) or self.tokenizer.tokens(keyword_text[i]) for i in ids], records,
                                k1=self.config.bm25_k1)
-        self._pinyin = BM25Index(ids, [sounds.get(c.id) or pinyin_tokens(c.text) for c in chunks],
+        self._pinyin = BM25Index(ids, [sounds.get(i) or pinyin_tokens(keyword_text[i]) for i in ids],
                                  [{} for _ in chunks], k1=self.config.bm25_k1)
-        self._bm25.save(self.bm25_path, self.tokenizer.stamp)
-        self._pinyin.save(self.pinyin_path, PINYIN_STAMP)
+        self._bm25.save(self.bm25_path, words_stamp)
+        self._pinyin.save(self.pinyin_path, sounds_stamp)
         self._vectors = None
         return IndexReport(len(chunks), len(new), len(gone), len(chunks) - len(new), time.perf_counter() - t0)
+
+    def _stamps(self) -> tuple[str, str]:
+        """What the persisted word / pinyin tokens depend on besides the chunk text."""
+        aliases = self.vocabulary.alias_stamp
+        return f"{self.tokenizer.stamp}-{aliases}", f"{PINYIN_STAMP}-{aliases}"
 
     # ---- loading --------------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -204,11 +214,26 @@ class Retriever:
         vectors = self._load_vectors()
         cfg = self.config
         juris = [bm25.records[i]["metadata"].get("jurisdiction", "") for i in rows]
+        words, sounds = self.keyword_scores(query)
         return Signals(rows,
                        vectors[rows] @ self.embedder.embed_query(query),
-                       bm25.scores(self.tokenizer.tokens(query))[rows],
-                       self._load_pinyin().scores(pinyin_tokens(query))[rows],
+                       words[rows], sounds[rows],
                        jurisdiction_prior(query, juris, cfg.region, cfg.region_penalty, cfg.named_boost))
+
+    def keyword_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Word and pinyin BM25 of every chunk: the question's own tokens at full weight, plus the policy
+        terms its everyday wording stands for (retrieval/colloquial.yaml) at `expansion_weight`."""
+        bm25, sounds_index = self._load_bm25(), self._load_pinyin()
+        own_words, own_sounds = self.tokenizer.tokens(query), pinyin_tokens(query)
+        words, sounds = bm25.scores(own_words), sounds_index.scores(own_sounds)
+        extra = " ".join(self.vocabulary.query_terms(query))
+        weight = self.config.expansion_weight
+        if extra and weight:
+            more_words = [t for t in self.tokenizer.tokens(extra) if t not in set(own_words)]
+            more_sounds = [t for t in pinyin_tokens(extra) if t not in set(own_sounds)]
+            words = words + weight * bm25.scores(more_words)
+            sounds = sounds + weight * sounds_index.scores(more_sounds)
+        return words, sounds
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public",
                fusion: str | None = None) -> list[Hit]:

@@ -13,14 +13,15 @@ def _load(name):
     return yaml.safe_load((GOLDEN / name).read_text(encoding="utf-8"))
 
 
-def test_retrieval_set_is_large_and_unique():
-    cases = _load("retrieval.yaml")
-    assert len(cases) >= 150
+@pytest.mark.parametrize("name, at_least", [("retrieval.yaml", 150), ("retrieval_holdout.yaml", 100)])
+def test_retrieval_sets_are_large_and_unique(name, at_least):
+    cases = _load(name)
+    assert len(cases) >= at_least
     assert len({c["id"] for c in cases}) == len(cases)
     assert len({c["question"] for c in cases}) == len(cases)
 
 
-@pytest.mark.parametrize("case", _load("retrieval.yaml"), ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", _load("retrieval.yaml") + _load("retrieval_holdout.yaml"), ids=lambda c: c["id"])
 def test_retrieval_snippet_in_expected_document(case):
     for expected in case["expected"]:
         text = source_text(expected["doc_id"])
