@@ -229,8 +229,9 @@ class Retriever:
         extra = " ".join(self.vocabulary.query_terms(query))
         weight = self.config.expansion_weight
         if extra and weight:
-            more_words = [t for t in self.tokenizer.tokens(extra) if t not in set(own_words)]
-            more_sounds = [t for t in pinyin_tokens(extra) if t not in set(own_sounds)]
+            seen_words, seen_sounds = set(own_words), set(own_sounds)
+            more_words = [t for t in self.tokenizer.tokens(extra) if t not in seen_words]
+            more_sounds = [t for t in pinyin_tokens(extra) if t not in seen_sounds]
             words = words + weight * bm25.scores(more_words)
             sounds = sounds + weight * sounds_index.scores(more_sounds)
         return words, sounds
