@@ -45,20 +45,22 @@ def load_bridges(path: str | Path = COLLOQUIAL_PATH) -> list[Bridge]:
     return bridges
 
 
-def industry_aliases(tables_dir: str | Path | None) -> list[tuple[str, tuple[str, ...]]]:
-    """(name as written in 附件3, its everyday synonyms) for every industry and branch that has some."""
+def industry_rows(tables_dir: str | Path | None) -> list[tuple[str, tuple[str, ...]]]:
+    """(name as written in 附件3, its everyday synonyms) for every industry and branch of industries.yaml."""
     path = Path(tables_dir) / "industries.yaml" if tables_dir else None
     if not path or not path.is_file():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
     for ind in data.get("industries", []) or []:
-        rows = [(ind.get("name", ""), ind.get("synonyms", []) or [])]
-        rows += [(br.get("name", ""), br.get("synonyms", []) or []) for br in ind.get("branches", []) or []]
-        for name, synonyms in rows:
-            if name and synonyms:
-                out.append((str(name), tuple(str(s) for s in synonyms)))
+        for row in [ind, *(ind.get("branches", []) or [])]:
+            out.append((str(row.get("name", "")), tuple(str(s) for s in row.get("synonyms", []) or [])))
     return out
+
+
+def industry_aliases(tables_dir: str | Path | None) -> list[tuple[str, tuple[str, ...]]]:
+    """The industries and branches that have everyday synonyms."""
+    return [(name, synonyms) for name, synonyms in industry_rows(tables_dir) if name and synonyms]
 
 
 class Vocabulary:

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from jixiao.retrieval.expansion import industry_rows
 
 # Terms jieba must keep whole (besides every industry name, branch and synonym in industries.yaml).
 DOMAIN_TERMS = [
@@ -23,15 +24,8 @@ _PUNCT = re.compile(r"^[\s\W_]+$", re.UNICODE)
 
 def domain_terms(tables_dir: str | Path | None) -> list[str]:
     terms = list(DOMAIN_TERMS)
-    path = Path(tables_dir) / "industries.yaml" if tables_dir else None
-    if path and path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for ind in data.get("industries", []) or []:
-            terms.append(ind.get("name", ""))
-            terms += ind.get("synonyms", []) or []
-            for br in ind.get("branches", []) or []:
-                terms.append(br.get("name", ""))
-                terms += br.get("synonyms", []) or []
+    for name, synonyms in industry_rows(tables_dir):
+        terms += [name, *synonyms]
     out, seen = [], set()
     for t in terms:
         t = str(t).strip()
