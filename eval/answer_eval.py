@@ -156,8 +156,38 @@ def _contains(seq: tuple[str, ...], sub: tuple[str, ...]) -> bool:
     return any(seq[i:i + len(sub)] == sub for i in range(len(seq) - len(sub) + 1))
 
 
+_CN_DIGITS = "一二三四五六七八九"
+
+
+def _ordinal_value(marker: str) -> int | None:
+    """一 → 1, 十二 → 12, （三） → 3, 4 → 4; None for anything else (1.2, 三是)."""
+    m = marker.strip("（）")
+    if m.isdigit():
+        return int(m)
+    if not m or any(ch not in _CN_DIGITS + "十" for ch in m) or m.count("十") > 1:
+        return None
+    if "十" not in m:
+        return _CN_DIGITS.index(m) + 1 if len(m) == 1 else None
+    tens, _, units = m.partition("十")
+    if len(tens) > 1 or len(units) > 1:
+        return None
+    return (_CN_DIGITS.index(tens) + 1 if tens else 1) * 10 + (_CN_DIGITS.index(units) + 1 if units else 0)
+
+
+def _ordinal_text(value: int, like: str) -> str:
+    """`value` written the way `like` is (Chinese numerals, in brackets, or digits)."""
+    core = like.strip("（）")
+    if core.isdigit():
+        text = str(value)
+    else:
+        tens, units = divmod(value, 10)
+        text = (("" if tens == 1 else _CN_DIGITS[tens - 1]) + "十" if tens else "") + (_CN_DIGITS[units - 1] if units else "")
+    return f"（{text}）" if like.startswith("（") else text
+
+
 def section_variants(section: str | None) -> list[str]:
-    """A merged chunk's section "四、（三）—（四）" stands for 四、（三） and 四、（四）."""
+    """A merged chunk's section stands for every clause it runs over: "四、（三）—（五）" for 四、（三）,
+    四、（四） and 四、（五）; "一、—四、" for 一、 … 四、."""
     s = section or ""
     if "—" not in s:
         return [s]
@@ -165,8 +195,20 @@ def section_variants(section: str | None) -> list[str]:
     head, tail = markers(first), markers(last)
     if not tail:
         return [first]
-    prefix = "".join(head[:max(0, len(head) - len(tail))])
-    return [first, prefix + "".join(tail)]
+    keep = head[:max(0, len(head) - len(tail))]
+    prefix = "".join(_sep(k) for k in keep)
+    out = [first]
+    start, end = head[len(keep)] if len(head) > len(keep) else "", tail[0]
+    lo, hi = _ordinal_value(start), _ordinal_value(end)
+    if len(tail) == 1 and lo is not None and hi is not None and lo < hi <= lo + 30:
+        out += [prefix + _sep(_ordinal_text(v, end)) for v in range(lo + 1, hi)]
+    out.append(prefix + "".join(_sep(t) for t in tail))
+    return out
+
+
+def _sep(marker: str) -> str:
+    """A Chinese-numeral marker gets its 、 back so `markers` reads it as one ("三" → "三、")."""
+    return marker + "、" if marker and marker[0] in _CN_DIGITS + "十" else marker
 
 
 def citation_ok(cite: dict, expect: Expect) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jixiao.knowledge.ingest.model import SourceDoc
 
@@ -48,9 +49,21 @@ class _Section:
     heading: str                   # the deepest heading text ("" for the preamble)
     blocks: list[tuple[str, object]] = field(default_factory=list)   # ("text", str) | ("table", [lines])
     heading_in_text: bool = False
+    outline: bool = False          # an empty leaf heading: an outline item with no clause text
+
+
+class _Unit(NamedTuple):
+    """One piece of one clause, before tiny siblings are merged."""
+    path: tuple[str, ...]
+    heading: str                   # "" when the heading is already the clause text
+    text: str
+    mergeable: bool
+    outline: bool
 
 
 def _is_clause_text(heading: str) -> bool:
+    if len(heading) <= 40 and not re.search(r"[。；;：:]", heading.rstrip("。")):
+        return False       # "（二）核定程序。": a title that ends with a full stop
     return bool(re.search(r"[。；;：:]", heading)) or len(heading) > 40
 
 
@@ -104,7 +117,7 @@ def _sections(body: str) -> list[_Section]:
         is_leaf = not (len(nxt) > len(sec.path) and nxt[:len(sec.path)] == sec.path)
         if sec.path and not sec.blocks and is_leaf:
             sec.blocks.append(("text", sec.heading))
-            sec.heading_in_text = True
+            sec.heading_in_text = sec.outline = True
     return [s for s in out if s.blocks]
 
 
@@ -137,18 +150,35 @@ def _split_sentences(text: str, limit: int = SPLIT_ABOVE) -> list[str]:
 
 def _table_pieces(lines: list[str], caption: str, limit: int = TABLE_MAX) -> list[str]:
     header = lines[:2] if len(lines) >= 2 and set(lines[1].replace("|", "").strip()) <= set("-: ") else lines[:1]
-    rows = lines[len(header):]
     head = "\n".join(([caption] if caption else []) + header)
     pieces: list[str] = []
     buf: list[str] = []
-    for row in rows:
-        if buf and len(head) + sum(len(r) + 1 for r in buf) + len(row) > limit:
+    for group in _row_groups(lines[len(header):]):
+        size = sum(len(r) + 1 for r in group)
+        if buf and len(head) + sum(len(r) + 1 for r in buf) + size > limit:
             pieces.append(head + "\n" + "\n".join(buf))
             buf = []
-        buf.append(row)
+        for row in group:      # a group longer than a whole piece is cut between its rows
+            if buf and len(head) + sum(len(r) + 1 for r in buf) + len(row) > limit:
+                pieces.append(head + "\n" + "\n".join(buf))
+                buf = []
+            buf.append(row)
     if buf or not pieces:
         pieces.append(head + ("\n" + "\n".join(buf) if buf else ""))
     return pieces
+
+
+def _row_groups(rows: list[str]) -> list[list[str]]:
+    """Rows grouped the way the table shows them: a row whose first cell is empty continues the group
+    above it (a merged cell, e.g. one industry over its branches in 附件3)."""
+    groups: list[list[str]] = []
+    for row in rows:
+        first = row.strip().strip("|").split("|")[0].strip()
+        if groups and not first:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def _units(section: _Section) -> list[tuple[str, bool]]:
@@ -163,8 +193,9 @@ def _units(section: _Section) -> list[tuple[str, bool]]:
         if texts:
             # a short paragraph just before a table is its caption
             if len(texts[-1]) <= 80:
-                caption = texts[-1]
-            units += _text_units("\n".join(texts))
+                caption, texts = texts[-1], texts[:-1]   # said once, with every piece of the table
+            if texts:
+                units += _text_units("\n".join(texts))
             texts = []
         units += [(p, False) for p in _table_pieces(value, caption)]  # type: ignore[arg-type]
     if texts:
@@ -179,8 +210,8 @@ def _text_units(text: str) -> list[tuple[str, bool]]:
 
 
 def _prefix(short_title: str, path: str, heading: str) -> str:
-    label = heading_label(heading) if heading else ""
-    rest = heading[len(label):].strip(" 、.．") if heading.startswith(label) else heading
+    label = _LABEL.match(heading.strip()) if heading else None
+    rest = (heading.strip()[label.end():] if label else heading).strip(" 、.．")
     parts = [short_title, path] + ([rest] if rest else [])
     return " ".join(p for p in parts if p)
 
@@ -190,37 +221,37 @@ def chunk_document(doc: SourceDoc) -> list[Chunk]:
     short = meta.short_title or f"《{meta.title}》"
     metadata = {"doc_id": meta.doc_id, "jurisdiction": meta.jurisdiction, "kind": meta.kind,
                 "audience": meta.audience or "public", "date": meta.date}
-    # (path labels, heading, text, mergeable)
-    raw: list[tuple[tuple[str, ...], str, str, bool]] = []
-    for section in _sections(doc.body):
-        for text, mergeable in _units(section):
-            raw.append((section.path, "" if section.heading_in_text else section.heading, text, mergeable))
+    raw = [_Unit(section.path, "" if section.heading_in_text else section.heading, text, mergeable,
+                 section.outline)
+           for section in _sections(doc.body) for text, mergeable in _units(section)]
 
-    # merge consecutive tiny siblings (same parent path, both mergeable) up to MERGE_UP_TO chars
-    groups: list[list[tuple[tuple[str, ...], str, str, bool]]] = []
-    for item in raw:
+    # merge consecutive tiny siblings (same parent path, both mergeable) up to MERGE_UP_TO chars;
+    # top-level clauses merge only when all are outline items (附件5 一、…四、)
+    groups: list[list[_Unit]] = []
+    for unit in raw:
         last = groups[-1] if groups else None
-        if (last and item[3] and all(x[3] for x in last)
-                and last[0][0][:-1] == item[0][:-1] and len(last[0][0]) == len(item[0]) >= 2
-                and sum(len(x[2]) for x in last) + len(item[2]) <= MERGE_UP_TO):
-            last.append(item)
+        if (last and unit.mergeable and all(u.mergeable for u in last)
+                and last[0].path[:-1] == unit.path[:-1] and len(last[0].path) == len(unit.path)
+                and (len(unit.path) >= 2 or all(u.outline for u in (*last, unit)))
+                and sum(len(u.text) for u in last) + len(unit.text) <= MERGE_UP_TO):
+            last.append(unit)
         else:
-            groups.append([item])
+            groups.append([unit])
 
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for group in groups:
-        first, lastp = group[0][0], group[-1][0]
+        first, lastp = group[0].path, group[-1].path
         path = _join(first)
         if lastp != first:
             path += "—" + lastp[-1]
         body_parts = []
-        for i, (p, heading, text, _) in enumerate(group):
-            if len(group) > 1:
-                body_parts.append(f"{heading}\n{text}" if heading else text)
+        for unit in group:
+            if len(group) > 1 and unit.heading:
+                body_parts.append(f"{unit.heading}\n{unit.text}")
             else:
-                body_parts.append(text)
-        heading = group[0][1] if len(group) == 1 else ""
+                body_parts.append(unit.text)
+        heading = group[0].heading if len(group) == 1 else ""
         text = _prefix(short, path, heading) + "\n" + "\n".join(body_parts)
         cid = hashlib.sha256(f"{meta.doc_id}\x1f{path}\x1f{text}".encode("utf-8")).hexdigest()
         n = 1

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from jixiao.bot.answer import Answer
 from jixiao.eval.answer_eval import (AnswerCase, Expect, canon, citation_ok, invented_facts, judge, load_cases,
-                                     markers, run_eval)
+                                     markers, run_eval, section_variants)
 
 CITE = {"doc_id": "cq-cbza-2024", "title": "《创B争A通知》", "section": "五、",
         "quote": "整改期间企业按照最低级管理，整改期满后企业提交整改报告和复核申请。"}
@@ -54,6 +54,17 @@ def test_merged_chunk_section_range_counts_for_its_last_clause():
     expect = Expect((), "liaocheng-2020", "四（四）", "不得向企业收取评审费用")
     cite = {"doc_id": "liaocheng-2020", "section": "四、（三）—（四）", "quote": "x"}
     assert citation_ok(cite, expect)
+
+
+@pytest.mark.parametrize("section, inside, outside", [
+    ("一、—四、", ["一、", "三、", "四、"], ["五、"]),
+    ("四、（三）—（五）", ["四（三）", "四（四）", "四（五）"], ["四（二）", "三（四）"]),
+    ("九、—十二、", ["十、", "十一、"], ["八、", "十三、"]),
+])
+def test_merged_chunk_section_range_covers_every_clause_in_it(section, inside, outside):
+    covered = {markers(v) for v in section_variants(section)}
+    assert all(markers(s) in covered for s in inside)
+    assert not any(markers(s) in covered for s in outside)
 
 
 def test_tool_case_needs_the_tool_call():

@@ -39,6 +39,7 @@ def test_chunks_carry_section_paths_and_stay_inside_their_clause():
         chunks = chunk_document(doc)
         assert chunks, doc.doc_id
         tops = _top_sections(doc.body)
+        headings = {ln.lstrip("#").strip() for ln in doc.body.splitlines() if ln.startswith("#")}
         for c in chunks:
             assert c.text.startswith(c.short_title), c.text[:40]
             if c.section_path:
@@ -48,7 +49,8 @@ def test_chunks_carry_section_paths_and_stay_inside_their_clause():
             # every line of the chunk comes from one top-level clause (merged siblings share a parent)
             homes = [k for k, text in tops.items() if all(ln.strip() in text for ln in body_lines
                                                           if not ln.startswith("| ---"))]
-            assert homes, (doc.doc_id, c.section_path, body_lines[:2])
+            # the one exception: outline items with no text of their own (附件5 一、…四、) merge across
+            assert homes or all(ln in headings for ln in body_lines), (doc.doc_id, c.section_path, body_lines[:2])
             if top and "—" not in c.section_path:
                 assert any(h.startswith(top) for h in homes), (doc.doc_id, c.section_path)
     ids = [c.id for c in chunk_documents(docs)]
@@ -72,6 +74,48 @@ def test_tables_split_by_rows_repeat_caption_and_header():
         assert "| --- |" in c.text
     rows = [ln for c in tables for ln in c.text.split("\n") if re.match(r"\| \d* *\|", ln)]
     assert len(rows) == len(set(rows))          # no row twice
+
+
+def test_table_pieces_keep_an_industry_with_all_its_branches():
+    doc = next(d for d in load_sources(SOURCES) if d.doc_id == "cq-cbza-2024-att3")
+    rows = [ln for c in chunk_document(doc) for ln in c.text.split("\n") if re.match(r"\| \d* *\|", ln)]
+    pieces = [c.text for c in chunk_document(doc) if "| 序号 | 行业类型 |" in c.text]
+    # a piece starts at a numbered row: the rows continuing an industry (empty 序号) stay with it
+    for text in pieces:
+        first_row = next(ln for ln in text.split("\n") if re.match(r"\| \d* *\|", ln))
+        assert re.match(r"\| \d+ \|", first_row), first_row
+    painting = [t for t in pieces if "| 工业涂装 |" in t]
+    assert len(painting) == 1 and "钢结构制造工业" in painting[0] and "其他工业涂装" in painting[0]
+    assert len(rows) == len(set(rows))
+
+
+def test_table_caption_is_said_once_with_the_table_not_as_its_own_chunk():
+    doc = next(d for d in load_sources(SOURCES) if d.doc_id == "cq-cbza-2024-att3")
+    chunks = chunk_document(doc)
+    caption = "审核要求：A级、B级和绩效引领由区县预审、专家现场审查、市级集中审查。其他类型由区县审核。"
+    with_caption = [c for c in chunks if caption in c.text]
+    assert with_caption and all("| 序号 | 行业类型 |" in c.text for c in with_caption)
+
+
+def test_outline_items_without_text_are_listed_together():
+    doc = next(d for d in load_sources(SOURCES) if d.doc_id == "cq-cbza-2024-att5")
+    chunks = chunk_document(doc)
+    first = chunks[0]
+    assert first.section_path == "一、—四、"
+    items = ["一、企业绩效分级申请表", "二、资料真实性承诺书", "三、重污染天气应急减排承诺书", "四、要件清单"]
+    assert first.text.split("\n")[1:] == items                  # in document order, nothing else
+    # items under a numbered heading still group by their parent (六、2. → 2.1 … 2.12)
+    flare = next(c for c in chunks if "2.11火炬（如涉及）" in c.text)
+    assert flare.section_path == "六、2.1.—2.12." and "2.13.1除尘设施" not in flare.text
+
+
+def test_a_title_with_a_full_stop_is_a_heading_not_a_clause():
+    doc = next(d for d in load_sources(SOURCES) if d.doc_id == "liaocheng-2020")
+    by_path = {c.section_path: c for c in chunk_document(doc)}
+    assert "三、（二）" not in by_path                    # "（二）核定程序。" has only its three items
+    assert {"三、（二）1.", "三、（二）2.", "三、（二）3."} <= set(by_path)
+    # a clause written as a heading still is one
+    assert "企业申报" in by_path["三、（一）"].text and "自评估" in by_path["三、（一）"].text
 
 
 def test_jieba_keeps_domain_terms_whole():
