@@ -160,22 +160,13 @@ _CN_DIGITS = "一二三四五六七八九"
 
 
 def _ordinal_value(marker: str) -> int | None:
-    """一 → 1, 十二 → 12, （三） → 3, 4 → 4; None for anything else (1.2, 三是)."""
-    m = marker.strip("（）")
-    if m.isdigit():
-        return int(m)
-    if not m or any(ch not in _CN_DIGITS + "十" for ch in m) or m.count("十") > 1:
-        return None
-    if "十" not in m:
-        return _CN_DIGITS.index(m) + 1 if len(m) == 1 else None
-    tens, _, units = m.partition("十")
-    if len(tens) > 1 or len(units) > 1:
-        return None
-    return (_CN_DIGITS.index(tens) + 1 if tens else 1) * 10 + (_CN_DIGITS.index(units) + 1 if units else 0)
+    """一 → 1, 十二 → 12, （三） → 3, 4 → 4; None for anything else (2.13, 三是)."""
+    core = marker.strip("（）")
+    return int(core) if core.isdigit() else cn_number(core)
 
 
 def _ordinal_text(value: int, like: str) -> str:
-    """`value` written the way `like` is (Chinese numerals, in brackets, or digits)."""
+    """`value` (below 100) written the way `like` is (Chinese numerals, in brackets, or digits)."""
     core = like.strip("（）")
     if core.isdigit():
         text = str(value)
@@ -200,7 +191,7 @@ def section_variants(section: str | None) -> list[str]:
     out = [first]
     start, end = head[len(keep)] if len(head) > len(keep) else "", tail[0]
     lo, hi = _ordinal_value(start), _ordinal_value(end)
-    if len(tail) == 1 and lo is not None and hi is not None and lo < hi <= lo + 30:
+    if len(tail) == 1 and lo is not None and hi is not None and lo < hi < 100:
         out += [prefix + _sep(_ordinal_text(v, end)) for v in range(lo + 1, hi)]
     out.append(prefix + "".join(_sep(t) for t in tail))
     return out

@@ -62,9 +62,9 @@ class _Unit(NamedTuple):
 
 
 def _is_clause_text(heading: str) -> bool:
-    if len(heading) <= 40 and not re.search(r"[。；;：:]", heading.rstrip("。")):
-        return False       # "（二）核定程序。": a title that ends with a full stop
-    return bool(re.search(r"[。；;：:]", heading)) or len(heading) > 40
+    """A long heading, or one with a sentence inside it, is the clause itself; a short title may end
+    with a full stop ("（二）核定程序。")."""
+    return len(heading) > 40 or bool(re.search(r"[。；;：:]", heading.rstrip("。")))
 
 
 def _sections(body: str) -> list[_Section]:
