@@ -18,6 +18,7 @@ _LABEL = re.compile(
     r"^(第[一二三四五六七八九十百零〇\d]+[条章节]|附件\s*\d+|[一二三四五六七八九十百]+、"
     r"|[（(][一二三四五六七八九十百\d]+[）)]|\d+(?:\.\d+)*[.、．]?)"
 )
+_ENUMERATED = re.compile(r"^[一二三四五六七八九十]+是")     # "一是务必高度重视。…"
 _SENTENCE = re.compile(r"(?<=[。；！？;])")
 
 
@@ -195,15 +196,20 @@ def _units(section: _Section) -> list[tuple[str, bool]]:
             if len(texts[-1]) <= 80:
                 caption, texts = texts[-1], texts[:-1]   # said once, with every piece of the table
             if texts:
-                units += _text_units("\n".join(texts))
+                units += _text_units(texts)
             texts = []
         units += [(p, False) for p in _table_pieces(value, caption)]  # type: ignore[arg-type]
     if texts:
-        units += _text_units("\n".join(texts))
+        units += _text_units(texts)
     return units
 
 
-def _text_units(text: str) -> list[tuple[str, bool]]:
+def _text_units(paragraphs: list[str]) -> list[tuple[str, bool]]:
+    """A clause's paragraphs as (text, mergeable) pieces. Enumerated items ("一是…", "二是…") stand alone,
+    like numbered sub-clauses, and so does whatever follows them (a 联系人 line)."""
+    if sum(bool(_ENUMERATED.match(p)) for p in paragraphs) >= 2:
+        return [(piece, False) for p in paragraphs for piece, _ in _text_units([p])]
+    text = "\n".join(paragraphs)
     if len(text) <= SPLIT_ABOVE:
         return [(text, True)]
     return [(p, False) for p in _split_sentences(text)]
@@ -221,6 +227,8 @@ def chunk_document(doc: SourceDoc) -> list[Chunk]:
     short = meta.short_title or f"《{meta.title}》"
     metadata = {"doc_id": meta.doc_id, "jurisdiction": meta.jurisdiction, "kind": meta.kind,
                 "audience": meta.audience or "public", "date": meta.date}
+    if meta.attachment:
+        metadata["attachment"] = meta.attachment
     raw = [_Unit(section.path, "" if section.heading_in_text else section.heading, text, mergeable,
                  section.outline)
            for section in _sections(doc.body) for text, mergeable in _units(section)]
@@ -252,12 +260,17 @@ def chunk_document(doc: SourceDoc) -> list[Chunk]:
             else:
                 body_parts.append(unit.text)
         heading = group[0].heading if len(group) == 1 else ""
-        text = _prefix(short, path, heading) + "\n" + "\n".join(body_parts)
-        cid = hashlib.sha256(f"{meta.doc_id}\x1f{path}\x1f{text}".encode("utf-8")).hexdigest()
+        first_line = _prefix(short, path, heading)
+        if not path and meta.title.strip("《》") != short.strip("《》"):
+            first_line += " " + meta.title       # the preamble is where a document names itself in full
+        text = first_line + "\n" + "\n".join(body_parts)
+        # the id hashes everything indexed: the attachment label is in the keyword tokens, not the text
+        key = f"{meta.doc_id}\x1f{meta.attachment}" if meta.attachment else meta.doc_id
+        cid = hashlib.sha256(f"{key}\x1f{path}\x1f{text}".encode("utf-8")).hexdigest()
         n = 1
         while cid in seen:      # identical text twice in one clause: keep both, distinct ids
             n += 1
-            cid = hashlib.sha256(f"{meta.doc_id}\x1f{path}\x1f{text}\x1f{n}".encode("utf-8")).hexdigest()
+            cid = hashlib.sha256(f"{key}\x1f{path}\x1f{text}\x1f{n}".encode("utf-8")).hexdigest()
         seen.add(cid)
         chunks.append(Chunk(cid, meta.doc_id, meta.title, short, path, text,
                             dict(metadata, section=path)))

@@ -11,7 +11,7 @@ import numpy as np
 
 from jixiao.errors import ConfigError
 from jixiao.knowledge.ingest.model import load_sources
-from jixiao.retrieval.chunks import chunk_documents
+from jixiao.retrieval.chunks import Chunk, chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
 from jixiao.retrieval.expansion import Vocabulary
 from jixiao.retrieval.fusion import Signals, fuse, jurisdiction_prior
@@ -20,6 +20,7 @@ from jixiao.retrieval.pinyin import PINYIN_STAMP, pinyin_tokens
 from jixiao.retrieval.store import VectorStore
 
 FILTER_KEYS = ("jurisdiction", "kind", "doc_id")
+KEYWORD_EXTRAS = "attachment-label"      # bump when `_keyword_text` reads something new: re-tokenises
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class Retriever:
         words_stamp, sounds_stamp = self._stamps()
         words = {} if rebuild else saved_tokens(self.bm25_path, words_stamp)
         sounds = {} if rebuild else saved_tokens(self.pinyin_path, sounds_stamp)
-        keyword_text = {c.id: " ".join([c.text, *self.vocabulary.row_aliases(c.text)]) for c in chunks}
+        keyword_text = {c.id: self._keyword_text(c) for c in chunks}
         self._bm25 = BM25Index(ids, [words.get(i) or self.tokenizer.tokens(keyword_text[i]) for i in ids], records,
                                k1=self.config.bm25_k1)
         self._pinyin = BM25Index(ids, [sounds.get(i) or pinyin_tokens(keyword_text[i]) for i in ids],
@@ -132,8 +133,14 @@ class Retriever:
 
     def _stamps(self) -> tuple[str, str]:
         """What the persisted word / pinyin tokens depend on besides the chunk text."""
-        aliases = self.vocabulary.alias_stamp
-        return f"{self.tokenizer.stamp}-{aliases}", f"{PINYIN_STAMP}-{aliases}"
+        extras = f"{KEYWORD_EXTRAS}-{self.vocabulary.alias_stamp}"
+        return f"{self.tokenizer.stamp}-{extras}", f"{PINYIN_STAMP}-{extras}"
+
+    def _keyword_text(self, chunk: Chunk) -> str:
+        """What the keyword indexes read: the chunk text, the everyday names of the industries a table row
+        lists, and the label the notice gives an attachment ("附件2": people name attachments by number)."""
+        return " ".join([chunk.text, *self.vocabulary.row_aliases(chunk.text),
+                         chunk.metadata.get("attachment", "")])
 
     # ---- loading --------------------------------------------------------------------------------
     def warm_up(self) -> None:

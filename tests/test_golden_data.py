@@ -13,7 +13,11 @@ def _load(name):
     return yaml.safe_load((GOLDEN / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name, at_least", [("retrieval.yaml", 150), ("retrieval_holdout.yaml", 100)])
+RETRIEVAL_SETS = ["retrieval.yaml", "retrieval_holdout.yaml", "retrieval_holdout2.yaml"]
+
+
+@pytest.mark.parametrize("name, at_least", [("retrieval.yaml", 150), ("retrieval_holdout.yaml", 100),
+                                            ("retrieval_holdout2.yaml", 150)])
 def test_retrieval_sets_are_large_and_unique(name, at_least):
     cases = _load(name)
     assert len(cases) >= at_least
@@ -21,7 +25,7 @@ def test_retrieval_sets_are_large_and_unique(name, at_least):
     assert len({c["question"] for c in cases}) == len(cases)
 
 
-@pytest.mark.parametrize("case", _load("retrieval.yaml") + _load("retrieval_holdout.yaml"), ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", [c for name in RETRIEVAL_SETS for c in _load(name)], ids=lambda c: c["id"])
 def test_retrieval_snippet_in_expected_document(case):
     for expected in case["expected"]:
         text = source_text(expected["doc_id"])

@@ -76,6 +76,12 @@ def test_no_boilerplate_in_any_source(corpus):
             assert noise not in doc.body, (doc.doc_id, noise)
 
 
+def test_attachments_keep_the_number_their_notice_gives_them():
+    docs = ingest_file(SEED["001"])
+    assert [(d.doc_id, d.meta.attachment) for d in docs] == [("cq-cbza-2024", "")] + [
+        (f"cq-cbza-2024-att{n}", f"附件{n}") for n in range(1, 6)]
+
+
 def test_seed_003_is_a_cover_notice_and_five_plans():
     docs = ingest_file(SEED["003"])
     assert [d.doc_id for d in docs] == ["cq-106-2024", "cq-digital-2024", "cq-chengyu-2024",
@@ -91,6 +97,7 @@ def test_seed_003_is_a_cover_notice_and_five_plans():
     assert (cover.doc_number, cover.date, cover.published) == ("渝环办〔2024〕106号", "2024-05-07", "2024-05-14")
     assert cover.audience == "public" and cover.disclosure == "依申请公开"
     assert all(d.meta.parent == "cq-106-2024" and d.meta.kind == "plan" for d in docs[1:])
+    assert not any(d.meta.attachment for d in docs)            # issued plans, not attachments
     autumn = docs[3].body
     assert "| 序号 | 区县 | 优良天数目标 | PM2.5浓度目标 | 重污染天数 目标 | 序号 |" in autumn
     assert "| 1 | 万州区 | 116 | 36.0 | 0 | 17 | 南川区 | 107 | 41.0 | 0 |" in autumn

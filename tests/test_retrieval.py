@@ -118,6 +118,48 @@ def test_a_title_with_a_full_stop_is_a_heading_not_a_clause():
     assert "企业申报" in by_path["三、（一）"].text and "自评估" in by_path["三、（一）"].text
 
 
+def test_enumerated_items_stand_alone():
+    doc = next(d for d in load_sources(SOURCES) if d.doc_id == "cq-cbza-2024")
+    five = [c for c in chunk_document(doc) if c.section_path == "五、"]
+    firsts = [c.text.split("\n")[1][:4] for c in five]
+    assert firsts == ["一是务必", "二是强化", "三是开展", "联系人："]       # 一是…三是, then the contacts line
+    assert all(c.text.startswith("《创B争A通知》 五、 工作要求\n") for c in five)
+    # paragraphs that are not enumerated items still make one clause
+    liaocheng = next(d for d in load_sources(SOURCES) if d.doc_id == "liaocheng-2020")
+    apply = [c for c in chunk_document(liaocheng) if c.section_path == "三、（一）"]
+    assert len(apply) == 1 and "企业涉及多个独立厂区的" in apply[0].text
+
+
+def test_a_preamble_names_its_document_in_full():
+    docs = {d.doc_id: d for d in load_sources(SOURCES)}
+    preamble = chunk_document(docs["cq-cbza-2024-att2"])[0]
+    assert preamble.section_path == ""
+    assert preamble.text.split("\n")[0] == f"《地方指南》 {docs['cq-cbza-2024-att2'].meta.title}"
+    assert "四川省" in preamble.text                       # the body is only "（另附）"
+    # only the preamble: a clause keeps the short title, and a title said once is not repeated
+    clause = chunk_document(docs["cq-cbza-2024"])[1]
+    assert clause.section_path and docs["cq-cbza-2024"].meta.title not in clause.text
+    titled = chunk_document(docs["cq-cbza-2024-att4"])[0]
+    assert titled.text.split("\n")[0] == "《应急管理系统操作说明》 重庆市重污染天气应急管理系统操作说明"
+
+
+def test_attachments_are_found_by_their_number(tmp_path, corpus):
+    assert {d.doc_id: d.meta.attachment for d in load_sources(corpus) if d.meta.attachment} == {
+        f"cq-cbza-2024-att{n}": f"附件{n}" for n in range(1, 6)}
+    r = _retriever(tmp_path, corpus)
+    r.index()
+    words = r._load_bm25()
+    tokens = dict(zip(words.ids, words.tokens))
+    att5 = [c for c in chunk_documents(load_sources(corpus)) if c.doc_id == "cq-cbza-2024-att5"]
+    assert att5 and all("附件" in tokens[c.id] and "5" in tokens[c.id] for c in att5)
+    assert all("附件5" not in c.text for c in att5)             # the shown text is unchanged
+    # renumbered, the same text gets new ids, so an incremental index re-reads its tokens
+    doc = next(d for d in load_sources(corpus) if d.doc_id == "cq-cbza-2024-att5")
+    renumbered = chunk_document(doc.with_meta(attachment="附件6"))
+    assert [c.text for c in renumbered] == [c.text for c in att5]
+    assert {c.id for c in att5}.isdisjoint(c.id for c in renumbered)
+
+
 def test_jieba_keeps_domain_terms_whole():
     tok = Tokenizer(TABLES)
     words = tok.cut("汽修厂如何申请绩效引领，创B争A要门禁系统和一厂一策吗")

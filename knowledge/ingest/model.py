@@ -26,6 +26,7 @@ class DocMeta:
     audience: str = "public"       # public / staff
     source_file: str = ""
     parent: str = ""
+    attachment: str = ""           # how the parent notice names it: "附件2" ("" for a main document)
     content_sha256: str = ""
     published: str = ""            # ISO date of publication, when the page gives one
     disclosure: str = ""           # e.g. 依申请公开 (still public once released)

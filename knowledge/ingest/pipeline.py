@@ -78,6 +78,7 @@ def _describe(part: Part, parent: DocMeta | None, page: dict[str, str], source: 
         doc_number=number or (inherited.doc_number if inherited else ""), date=date,
         jurisdiction=jurisdiction, kind=kind, validity=entry.validity if entry else "",
         audience="public", source_file=source.name, parent=inherited.doc_id if inherited else "",
+        attachment=f"附件{part.number}" if part.kind == "attachment" and part.number else "",
         published=published or (inherited.published if inherited else ""),
         disclosure=_disclosure(part.lines) or (inherited.disclosure if inherited else ""),
     )
