@@ -23,6 +23,8 @@ __all__ = ["DEFAULT_REGION", "INTENTS", "MAX_CHARS", "TOOL_INTENTS", "Understand
            "understand", "with_intent"]
 
 MAX_CHARS = 400  # the analysed prefix of a long message
+# Chongqing speech asks "how much" as 好多 (好多钱, 好多吨); "罚了好多钱" (a lot, after 了) stays as it is
+_HAODUO = re.compile(r"(?<!了)好多(?=钱|吨|家|天|次|个|万|块|年|人|辆|台|项|条|毫克|小时)")
 
 
 def normalize(text) -> str:
@@ -40,7 +42,7 @@ def normalize(text) -> str:
 def understand(text: str, context: Understanding | None = None) -> Understanding:
     """Analyse one user turn; `context` is the previous turn's Understanding (or None)."""
     full = normalize(text)
-    t = full[:MAX_CHARS]
+    t = _HAODUO.sub("多少", full[:MAX_CHARS])
     truncated = len(full) > MAX_CHARS
     if not re.sub(r"[\W_]+", "", t):
         return Understanding(t, "empty", truncated=truncated)

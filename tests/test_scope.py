@@ -73,6 +73,15 @@ def test_rating_fees_abstain_and_label_the_liaocheng_rule(text, bot):
     assert "不适用于重庆" in a.text
 
 
+def test_chongqing_haoduo_asks_how_much(bot):
+    u = understand("评上A级政府直接奖励好多钱")
+    assert u.text == "评上A级政府直接奖励多少钱" and "specific_amount" in u.personal
+    assert bot.reply("u", "评上A级政府直接奖励好多钱").escalate
+    # "a lot", not a question: left alone
+    assert understand("去年罚了好多钱").text == "去年罚了好多钱"
+    assert understand("好多企业都评上B级了").text == "好多企业都评上B级了"
+
+
 def test_liaocheng_fee_question_is_a_policy_question():
     assert "specific_amount" not in understand("聊城绩效评级收评审费吗").personal
 
