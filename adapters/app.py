@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from jixiao.adapters.db import KV, create_all, make_engine
+from jixiao.db import KV, create_all, make_engine
 from jixiao.adapters.services import SerialReplier, Services
 from jixiao.settings import Settings
 
@@ -73,7 +73,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def _import_tables() -> None:
-    # modules that declare tables on jixiao.adapters.db.metadata
+    # modules that declare tables on jixiao.db.metadata
     from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
 
 

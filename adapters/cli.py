@@ -15,7 +15,7 @@ users_app = typer.Typer(help="网页与服务台的工作人员账号。", no_ar
 def _user_store(settings: Settings):
     from jixiao.adapters.app import _import_tables
     from jixiao.adapters.auth import UserStore, session_secret
-    from jixiao.adapters.db import create_all, make_engine
+    from jixiao.db import create_all, make_engine
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url())

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Float, Integer, String, Table, Text, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from jixiao.adapters.db import metadata
+from jixiao.db import metadata
 
 THRESHOLD = 0.6
 STATES = ("proposed", "approved")

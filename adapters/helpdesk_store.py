@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Float, Index, Integer, String, Table, Text, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from jixiao.adapters.db import metadata
+from jixiao.db import metadata
 from jixiao.adapters.helpdesk_curated import CuratedAnswers
 from jixiao.adapters.outbox import Outbox
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from jixiao.adapters.db import metadata
+from jixiao.db import metadata
 
 if TYPE_CHECKING:
     from jixiao.adapters.services import Services

@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 from fastapi import Request
 from sqlalchemy.engine import Engine
 
-from jixiao.adapters.db import KV
+from jixiao.db import KV
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from jixiao.adapters.db import KV
+from jixiao.db import KV
 from jixiao.errors import ConfigError
 
 log = logging.getLogger(__name__)

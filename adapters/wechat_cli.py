@@ -16,7 +16,7 @@ def _wechat_group() -> None:
 @wechat_app.command("menu")
 def menu_cmd(dry_run: bool = typer.Option(False, "--dry-run", help="只打印菜单 JSON，不调用微信接口。")) -> None:
     """发布公众号自定义菜单（评级查询、惠企政策、企业自评、人工服务）。"""
-    from jixiao.adapters.db import KV, create_all, make_engine
+    from jixiao.db import KV, create_all, make_engine
     from jixiao.adapters.wechat_api import WeChatAPIError, WeChatClient
     from jixiao.adapters.wechat_menu import MENU
     from jixiao.errors import ConfigError

@@ -70,7 +70,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: str) -> None:
     from jixiao.adapters import auth
-    from jixiao.adapters.db import create_all, make_engine
+    from jixiao.db import create_all, make_engine
     from jixiao.settings import Settings
 
     if index_from is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from pg import database_url
 
 from jixiao.adapters import helpdesk, outbox  # noqa: F401  (declare their tables)
-from jixiao.adapters.db import KV, create_all, make_engine
+from jixiao.db import KV, create_all, make_engine
 from jixiao.adapters.services import Services
 from jixiao.settings import Settings
 

@@ -18,7 +18,7 @@ import uvicorn
 
 from jixiao.adapters.app import _import_tables, create_app
 from jixiao.adapters.auth import UserStore, session_secret
-from jixiao.adapters.db import KV, create_all, make_engine
+from jixiao.db import KV, create_all, make_engine
 from jixiao.adapters.services import Services
 from jixiao.bot.answer import Answer
 from jixiao.settings import Settings

@@ -18,7 +18,7 @@ from jixiao.adapters.app import create_app
 from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, MAX_LOGIN_FAILURES, LoginThrottle, User, UserStore,
                                   hash_password, require_admin, require_staff, session_secret, users_table,
                                   verify_password)
-from jixiao.adapters.db import kv_table
+from jixiao.db import kv_table
 from jixiao.adapters.cli import _user_store
 from jixiao.errors import InputError
 from jixiao.settings import Settings

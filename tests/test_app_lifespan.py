@@ -9,7 +9,7 @@ from sqlalchemy import select
 from jixiao.adapters import app as app_module
 from jixiao.adapters import wechat
 from jixiao.adapters.app import create_app
-from jixiao.adapters.db import kv_table
+from jixiao.db import kv_table
 from jixiao.settings import Settings
 from servers import make_services
 

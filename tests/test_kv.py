@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import select
 
-from jixiao.adapters.db import KV, create_all, kv_table, make_engine
+from jixiao.db import KV, create_all, kv_table, make_engine
 
 
 def _kv(tmp_path) -> KV:

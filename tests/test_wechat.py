@@ -15,7 +15,7 @@ from fakes.wechat_server import AppServer, FakeBot, FakeWeChatAPI, WeChatPush
 from jixiao.adapters import helpdesk as _helpdesk_tables  # noqa: F401  (declares the ticket tables)
 from jixiao.adapters import wechat_menu as texts
 from jixiao.adapters.app import create_app
-from jixiao.adapters.db import KV, create_all, kv_table, make_engine
+from jixiao.db import KV, create_all, kv_table, make_engine
 from jixiao.adapters.outbox import Outbox, outbox_table
 from jixiao.adapters.services import Services
 from jixiao.adapters.wechat_inbound import MAX_CLOCK_SKEW, Gate, Rejected

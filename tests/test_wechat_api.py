@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from fakes.wechat_server import FakeWeChatAPI
-from jixiao.adapters.db import KV, create_all, make_engine
+from jixiao.db import KV, create_all, make_engine
 from jixiao.adapters.wechat_api import WeChatAPIError, WeChatClient
 from jixiao.adapters.wechat_inbound import Gate
 from jixiao.adapters.wechat_menu import CLICKS, MENU

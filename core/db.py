@@ -1,4 +1,4 @@
-"""One SQLAlchemy database for the channels: users, helpdesk tickets, WeChat state, the outbox.
+"""The one SQLAlchemy database for all state: users, tickets, WeChat state, the outbox, turns, assessments.
 
 SQLite under the data dir by default; a PostgreSQL URL (`JIXIAO_DATABASE_URL`) works unchanged
 because every table is declared on `metadata` with portable types. `KV` is the shared store for
