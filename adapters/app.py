@@ -66,7 +66,7 @@ def build_services(settings: Settings) -> Services:
     helpdesk = services.extras["helpdesk"] = Helpdesk(services)
     if not index_ready(settings):
         log.warning(INDEX_HINT + " data_dir=%s", settings.data_dir)
-    services.bot = SerialReplier(build_dialogue(settings, curated=helpdesk.curated))
+    services.bot = SerialReplier(build_dialogue(settings, curated=helpdesk.curated, engine=engine))
     wechat.install(services)  # extras["wechat"], deliverers["wechat"]
     log.info("services ready db=%s", engine.url.render_as_string(hide_password=True))
     return services

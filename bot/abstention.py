@@ -6,6 +6,7 @@ import dataclasses
 from jixiao.bot.answer import Answer, Citation, citation, doc_jurisdiction, doc_title
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
 
+SLOT_NAMES = {"duration": "具体时长", "date": "具体时间", "amount": "具体金额", "count": "具体数量"}
 HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
 NOT_ANSWERED = "现有文件没有直接回答这个问题。"
 REASONS = {  # one per `Understanding.personal` flag
@@ -32,14 +33,17 @@ def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation
                   escalate=True, confidence=0.2, intent=u.intent)
 
 
-def not_answered(u: Understanding, picked: list, elsewhere: bool = False) -> Answer:
-    """The passages found do not answer: say so, quote the most related clause (when given) as
-    such, offer the helpdesk."""
+def not_answered(u: Understanding, picked: list, elsewhere: bool = False, missing: tuple[str, ...] = ()) -> Answer:
+    """The passages found do not answer: say so (naming what they do not cover, when known), quote the most
+    related clause (when given) as such, offer the helpdesk."""
+    lead = NOT_ANSWERED
+    if missing:
+        lead = f"现有文件没有涉及“{'、'.join(SLOT_NAMES.get(m, m) for m in missing)}”，没有直接回答这个问题。"
     if not picked:
-        return Answer(NOT_ANSWERED + HELP, escalate=True, confidence=0.2, intent=u.intent)
+        return Answer(lead + HELP, escalate=True, confidence=0.2, intent=u.intent)
     sentence, h = picked[0]
     c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
     place = doc_jurisdiction(h.doc_id)
     note = f"（{place}文件，不适用于重庆）" if elsewhere and place and place != DEFAULT_REGION else ""
-    text = f"{NOT_ANSWERED}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
+    text = f"{lead}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
     return Answer(text, [dataclasses.asdict(c)], escalate=True, confidence=0.3, intent=u.intent)

@@ -44,6 +44,8 @@ class Answer:
     chunks: list[dict] = field(default_factory=list)  # passages used: {doc_id, section, score}
     evidence: list[str] = field(default_factory=list, repr=False)  # clause texts the answer may rest on
     drafted: bool = False  # True when the wording came from the LLM (checked against the evidence)
+    route: dict = field(default_factory=dict)  # the router's decision (jixiao.bot.route.Route.to_json())
+    route_note: dict = field(default_factory=dict, repr=False)  # what execution added: a failed check, a fallback
 
 
 # ---------------------------------------------------------------- documents

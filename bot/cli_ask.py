@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 END_WORDS = {"退出", "结束", "exit", "quit"}
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """The assistant with passage search when an index exists, tools only otherwise."""
+def build_assistant(settings: Settings, engine=None) -> Assistant:
+    """The assistant with passage search when an index exists, tools only otherwise; turns and follow-up context
+    go to `engine` (default: the one database of `settings`)."""
     search = None
     try:
         from jixiao.retrieval.search import open_retriever
@@ -32,12 +33,16 @@ def build_assistant(settings: Settings) -> Assistant:
     if llm is not None:
         log.info("LLM drafting on: %s model=%s (falls back to the cited extractive answer)",
                  settings.llm_base_url, settings.llm_model)
-    return Assistant(search=search, store_path=settings.data_dir / "conversations.db", llm=llm)
+    if engine is None:
+        from jixiao.db import make_engine
+
+        engine = make_engine(settings.db_url())
+    return Assistant(search=search, store_path=engine, llm=llm)
 
 
 def _as_json(question: str, answer) -> str:
     return json.dumps({"question": question, "answer": answer.text, "citations": answer.citations,
-                       "tools": answer.tools, "intent": answer.intent,
+                       "tools": answer.tools, "intent": answer.intent, "route": answer.route,
                        "escalate": answer.escalate, "confidence": answer.confidence},
                       ensure_ascii=False, default=str)
 

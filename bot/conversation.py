@@ -1,28 +1,47 @@
-"""Every conversation turn, stored in SQLite (WAL), so real questions can become golden cases."""
+"""Every conversation turn and each user's follow-up context, in the one database (`jixiao.db`).
+
+Turns keep the router's decision (`route`), so a wrong answer can be traced and real questions become golden
+cases. The follow-up context (the previous turn's reading) lives here too, not in process memory, so a second
+worker — or the same one after a restart — answers "那C级呢" the same way.
+"""
 from __future__ import annotations
 
+import dataclasses
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    question TEXT NOT NULL,
-    intent TEXT NOT NULL,
-    tools TEXT NOT NULL,      -- JSON list of {name, args}
-    chunks TEXT NOT NULL,     -- JSON list of {doc_id, section, score}
-    answer TEXT NOT NULL,
-    latency_ms INTEGER NOT NULL,
-    escalate INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS turns_user ON turns(user_id, id);
-"""
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, delete, insert, select
+from sqlalchemy.engine import Engine
+
+from jixiao.db import create_all, make_engine, metadata
+
+turns_table = Table(
+    "turns", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("intent", String(64), nullable=False),
+    Column("tools", Text, nullable=False),      # JSON list of {name, args, found}
+    Column("chunks", Text, nullable=False),     # JSON list of {doc_id, section, score}
+    Column("answer", Text, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("escalate", Integer, nullable=False),
+    Column("route", Text, nullable=False, default="{}"),  # JSON: {kind, name, args, id, reason, scores}
+    Column("created_at", Float, nullable=False),
+    Index("turns_user", "user_id", "id"),
+)
+
+context_table = Table(
+    "turn_context", metadata,
+    Column("user_id", String(255), primary_key=True),
+    Column("context", Text, nullable=False),    # JSON of the previous turn's Understanding
+    Column("updated_at", Float, nullable=False),
+)
+
+CONTEXT_TTL = 24 * 3600.0  # a follow-up leans on a turn of the last day, not of last month
 
 
 @dataclass(frozen=True)
@@ -38,42 +57,54 @@ class Turn:
     latency_ms: int
     escalate: bool
     created_at: float
+    route: dict = dataclasses.field(default_factory=dict)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class ConversationStore:
-    """One SQLite file; each `record` is its own transaction (committed or not at all)."""
+    """Turns and contexts on `engine` (or, given a path, on a SQLite file there); safe for concurrent turns."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+    def __init__(self, engine: Engine | str | Path):
+        if not isinstance(engine, Engine):
+            engine = make_engine(f"sqlite:///{Path(engine).resolve()}")
+        self.engine = engine
+        create_all(engine)
 
     def record(self, user_id: str, channel: str, question: str, intent: str, tools: list, chunks: list,
-               answer: str, latency_ms: int, escalate: bool) -> int:
-        row = (user_id, channel, question, intent, json.dumps(tools, ensure_ascii=False, default=str),
-               json.dumps(chunks, ensure_ascii=False, default=str), answer, int(latency_ms), int(escalate),
-               time.time())
-        cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            cur.execute("INSERT INTO turns (user_id, channel, question, intent, tools, chunks, answer, latency_ms,"
-                        " escalate, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)", row)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return int(cur.lastrowid)
+               answer: str, latency_ms: int, escalate: bool, route: dict | None = None) -> int:
+        row = dict(user_id=user_id, channel=channel, question=question, intent=intent, tools=_json(tools),
+                   chunks=_json(chunks), answer=answer, latency_ms=int(latency_ms), escalate=int(escalate),
+                   route=_json(route or {}), created_at=time.time())
+        with self.engine.begin() as conn:
+            return int(conn.execute(insert(turns_table).values(**row)).inserted_primary_key[0])
 
     def recent(self, user_id: str, limit: int = 10) -> list[Turn]:
         """The user's latest turns, newest first."""
-        rows = self._conn.execute(
-            "SELECT id, user_id, channel, question, intent, tools, chunks, answer, latency_ms, escalate, created_at"
-            " FROM turns WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)).fetchall()
-        return [Turn(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]), r[7], r[8], bool(r[9]), r[10])
-                for r in rows]
+        t = turns_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(turns_table).where(t.user_id == user_id).order_by(t.id.desc())
+                                .limit(limit)).mappings().all()
+        return [Turn(r["id"], r["user_id"], r["channel"], r["question"], r["intent"], json.loads(r["tools"]),
+                     json.loads(r["chunks"]), r["answer"], r["latency_ms"], bool(r["escalate"]), r["created_at"],
+                     json.loads(r["route"] or "{}")) for r in rows]
+
+    # ---- follow-up context -------------------------------------------------------------------
+    def context(self, user_id: str, now: float | None = None) -> dict | None:
+        """The stored reading of the user's previous turn (as a dict), or None when none is fresh."""
+        c = context_table.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(c.context, c.updated_at).where(c.user_id == user_id)).first()
+        if row is None or row.updated_at < (now or time.time()) - CONTEXT_TTL:
+            return None
+        return json.loads(row.context)
+
+    def set_context(self, user_id: str, context: dict) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(context_table).where(context_table.c.user_id == user_id))
+            conn.execute(insert(context_table).values(user_id=user_id, context=_json(context), updated_at=time.time()))
 
     def close(self) -> None:
-        self._conn.close()
+        """Nothing to release per store: the engine belongs to whoever made it (the app disposes it)."""

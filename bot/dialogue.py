@@ -195,15 +195,16 @@ class Dialogue:
         try:
             with self._shared:
                 self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
-                                   answer.text, latency, answer.escalate)
+                                   answer.text, latency, answer.escalate, answer.route)
         except Exception:  # storing a turn must not lose the answer
             log.exception("storing the turn failed user_id=%s", user_id)
 
 
-def build_dialogue(settings: Settings, curated: Curated | None = None) -> Dialogue:
-    """The assistant (`cli_ask.build_assistant`) plus the assessment engine on `<data_dir>/assess.db`."""
+def build_dialogue(settings: Settings, curated: Curated | None = None, engine=None) -> Dialogue:
+    """The assistant (`cli_ask.build_assistant`, its turns on `engine`: the one database) plus the assessment
+    engine on `<data_dir>/assess.db`."""
     from jixiao.bot.cli_ask import build_assistant
 
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, engine)
     engine = AssessmentEngine(Path(settings.data_dir) / "assess.db")
     return Dialogue(assistant, engine, curated)

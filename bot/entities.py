@@ -63,3 +63,10 @@ def industry_match(res) -> tuple[str | None, tuple[str, ...], str | None]:
         if not specific:
             return None, tuple(m.industry for m in res.candidates[:5]), None
     return res.best.industry, (), res.best.branch
+
+
+def entity_words(u) -> list[str]:
+    """The words of a turn the lookups read as entities (industry names as typed, grade, place): not its focus."""
+    res = resolve_industry(u.text)
+    typed = [m.matched_term for m in (res.candidates or ()) if getattr(m, "matched_term", None)]
+    return [w for w in (*typed, u.industry, u.branch, u.grade, u.region) if w]

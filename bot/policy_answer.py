@@ -30,6 +30,7 @@ class PolicyAnswers:
         self.min_score = min_score
         self.abstain_model = abstain_model
         self.last_evidence: Evidence | None = None
+        self.answerability = None  # jixiao.bot.answerability.Answerability, set by the assistant
 
     def loaded_value(self, u: Understanding) -> Answer | None:
         """A threshold question a loaded clause answers: a retrieved sentence names the question's pollutant or
@@ -90,12 +91,29 @@ class PolicyAnswers:
                 r = incentives(grade, u.region)
                 if r.found:
                     return incentive_focus(u, {"grade": grade, "region": u.region}, r, focus)
-        missing = uncovered_years(u.text, [s for s, _ in picked[:1]])
+        if picked and self.answerability is not None:
+            coverage = self._coverage(u, picked)
+            if not coverage.ok:
+                a = not_answered(u, picked, fallback or bool(jurisdiction), coverage.missing)
+                a.route_note = {"check": coverage.to_json()}
+                return a
+        missing = uncovered_years(u.text, [s for s, _ in picked[:1]] + [_doc_year(h.doc_id) for _, h in picked[:1]])
         if missing:
             return abstain(u, f"涉及{'、'.join(missing)}的安排，已收录的文件没有{missing[0]}的规定")
         if not picked:
             return abstain(u, "在已收录的文件中没有找到明确规定")
         return None
+
+    def _coverage(self, u: Understanding, picked: list):
+        """Do the clauses to be quoted cover the question (answerability: focus words and the asked slot)?"""
+        from jixiao.bot.entities import entity_words
+
+        used = list(dict.fromkeys(h for _, h in picked))
+        vocabulary = []
+        for h in used:
+            vocabulary += self.search.card_questions(getattr(h, "chunk_id", "")) if hasattr(self.search,
+                                                                                        "card_questions") else []
+        return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u))
 
     def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None
@@ -126,6 +144,13 @@ def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None
     return Answer("\n".join(lines), cite_dicts(cites), [], escalate=False,
                   confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
                   evidence=[h.text for h in hits])
+
+
+def _doc_year(doc_id: str) -> str:
+    """The year of a document's date ("2024"), which its clauses need not repeat."""
+    from jixiao.bot.answer import doc_date
+
+    return (doc_date(doc_id) or "")[:4]
 
 
 def _att1_clause(section: str) -> tuple[str, str] | None:

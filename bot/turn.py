@@ -13,6 +13,8 @@ from pathlib import Path
 
 from jixiao.bot import incentive_answer, tool_answers
 from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain
+from jixiao.bot.answerability import Answerability
+from jixiao.bot.entities import entity_words
 from jixiao.bot.answer import Answer, Citation, cite_line
 from jixiao.bot.confidence import AbstainModel, Evidence
 from jixiao.bot.conversation import ConversationStore
@@ -22,6 +24,9 @@ from jixiao.bot.policy_answer import MIN_SCORE, PolicyAnswers
 from jixiao.bot.review import is_chongqing
 from jixiao.bot.scope import known_rule
 from jixiao.bot.tool_answers import NOTICE_DOC
+from jixiao.bot.out_of_scope import out_of_scope_answer
+from jixiao.bot.route import DOC_REGIONS, Route, Router
+from jixiao.bot.tools import TOOLS
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, understand
 
 __all__ = ["DOC_REGIONS", "HELP", "INCENTIVES_DOC", "LONG_NOTE", "MIN_SCORE", "NOTICE_DOC", "NOT_ANSWERED", "Assistant",
@@ -29,7 +34,6 @@ __all__ = ["DOC_REGIONS", "HELP", "INCENTIVES_DOC", "LONG_NOTE", "MIN_SCORE", "N
 
 log = logging.getLogger(__name__)
 
-DOC_REGIONS = ("聊城", "开封")  # other jurisdictions with loaded documents
 LONG_NOTE = "您的消息较长，我只根据开头部分作答；如有多个问题，请分开提问。\n"
 _DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
 
@@ -43,7 +47,35 @@ class Assistant:
         self.store = ConversationStore(store_path)
         self.passages = PolicyAnswers(search, min_score,
                                       AbstainModel.load() if abstain_model is _DEFAULT_MODEL else abstain_model)
-        self._context: dict[str, Understanding] = {}
+        self.router = Router(cards_by_id=self._cards_by_id(search), searchable=search is not None)
+        self.answerability = self._answerability(search)
+        self.passages.answerability = self.answerability
+
+    @staticmethod
+    def _answerability(search) -> Answerability | None:
+        """The coverage check over the retriever's vocabulary (None with a search that has none: tests' fakes)."""
+        if not hasattr(search, "term_idf"):
+            return None
+        from jixiao.retrieval.pinyin import pinyin_tokens
+
+        return Answerability(search.tokenizer.tagged, pinyin_tokens, search.term_idf, search.vocabulary.query_terms)
+
+    @staticmethod
+    def _cards_by_id(search) -> dict:
+        loader = getattr(search, "load_card_set", None)
+        if loader is None:
+            return {}
+        try:
+            return loader().by_id()
+        except Exception:  # a broken card file must not take the assistant down: tools and passages still answer
+            log.exception("question cards could not be loaded; routing without cards")
+            return {}
+
+    def card_matches(self, u: Understanding) -> list:
+        matcher = getattr(self.search, "match_cards", None)
+        if matcher is None or u.intent == "empty" or not self.router.cards:
+            return []
+        return matcher(u.text, k=8)
 
     @property
     def search(self) -> PassageSearch | None:
@@ -66,7 +98,7 @@ class Assistant:
         start = time.perf_counter()
         self.passages.last_evidence = None
         try:
-            u = understand(text, self._context.get(user_id))
+            u = understand(text, self._previous(user_id))
             answer = self.answer(u)
             if self.llm is not None and not answer.escalate and (answer.citations or answer.tools):
                 answer = self._draft(u, answer)
@@ -77,16 +109,34 @@ class Assistant:
             u = Understanding(str(text or "")[:400], "policy")
             answer = Answer("抱歉，处理您的问题时出现错误。" + HELP, escalate=True, intent="error")
         if u.intent not in ("empty", "smalltalk", "human"):
-            self._context[user_id] = u
+            self._remember(user_id, u)
         latency = int((time.perf_counter() - start) * 1000)
         question = text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else u.text
         try:
             self.store.record(str(user_id), str(channel), question, answer.intent or u.intent,
                               [{"name": t["name"], "args": t["args"], "found": t["result"].get("found")}
-                               for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate)
+                               for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate,
+                              answer.route)
         except Exception:  # the user still gets the answer; the operator finds the failure in the log
             log.exception("storing the turn failed user_id=%s", user_id)
         return answer
+
+    def _previous(self, user_id: str) -> Understanding | None:
+        """The reading of the user's previous turn, from the database (every worker sees the same)."""
+        try:
+            data = self.store.context(str(user_id))
+            if data is None:
+                return None
+            return Understanding(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        except Exception:  # an unreadable context only loses the follow-up, never the turn
+            log.warning("follow-up context unreadable user_id=%s", user_id, exc_info=True)
+            return None
+
+    def _remember(self, user_id: str, u: Understanding) -> None:
+        try:
+            self.store.set_context(str(user_id), dataclasses.asdict(u))
+        except Exception:
+            log.warning("storing the follow-up context failed user_id=%s", user_id, exc_info=True)
 
     def _draft(self, u: Understanding, answer: Answer) -> Answer:
         """LLM wording restricted to this turn's evidence; the deterministic answer when it fails."""
@@ -99,7 +149,55 @@ class Assistant:
         return dataclasses.replace(answer, text=text, drafted=True)
 
     def answer(self, u: Understanding) -> Answer:
-        """Route the understood turn: canned replies, abstentions, a rule-table lookup or the passages."""
+        """Decide the route of the understood turn (bot/route.py) and answer it; the route is kept on the answer."""
+        route = self.router.decide(u, self.card_matches(u))
+        answer = self.execute(route, u)
+        answer.route = dict(route.to_json(), **answer.route_note)
+        return answer
+
+    def execute(self, route: Route, u: Understanding) -> Answer:
+        if route.kind == "tool":
+            answer = self._tool(route, u)
+            if answer.escalate or not answer.tools or self.answerability is None or self.search is None:
+                return answer
+            coverage = self.answerability.check(u.text, [answer.text], self._tool_vocabulary(answer),
+                                                entity_words(u), focus=False)
+            if coverage.ok:
+                return answer
+            # the lookup is about something else than what was asked: the clauses may still answer
+            fallback = self.passages.policy(u)
+            fallback.route_note = {"tool_not_covering": route.name, "check": coverage.to_json()}
+            return fallback
+        return self._other(route, u)
+
+    def _tool(self, route: Route, u: Understanding) -> Answer:
+        if not route.id.startswith("tool-rule") and route.name in TOOLS:
+            tool = TOOLS[route.name]
+            try:
+                args = tool.args(**{k: v for k, v in route.args.items() if k in tool.args.model_fields})
+            except ValueError:  # a card whose arguments the turn does not give: the rule path asks for them
+                args = None
+            if args is not None:
+                return tool.answer(u, args)
+        return self._by_intent(u, route)
+
+    def _tool_vocabulary(self, answer: Answer) -> list[str]:
+        """The questions of the tool cards of the tools this answer used: the known ways to ask for it."""
+        out = []
+        for t in answer.tools:
+            out += self.search.card_questions(t.get("name", ""))
+        return out
+
+    def _other(self, route: Route, u: Understanding) -> Answer:
+        if route.kind == "out_of_scope" and not route.id.startswith("scope-rule"):
+            card = self.router.cards.get(route.id.split(":", 1)[-1])
+            return out_of_scope_answer(u, route.name, route.args.get("topic", ""), getattr(card, "nearest", None))
+        if route.kind == "abstain":
+            return abstain(u, "在已收录的文件中没有找到明确规定")
+        return self._by_intent(u, route)
+
+    def _by_intent(self, u: Understanding, route: Route) -> Answer:
+        """The rule-read routes: canned replies, scope rules, the keyword intent's lookup, or the passages."""
         if u.intent == "empty":
             return Answer("您好，请直接输入您的问题，例如：“铸造厂能评几级？”“评上B级有什么好处？”“汽修申报找谁审？”",
                           confidence=1.0, intent="empty")
@@ -125,11 +223,15 @@ class Assistant:
             return abstain(u, f"涉及{u.region}的规定，本助手只收录了重庆（及聊城、开封）的文件")
         if u.intent == "assess":
             return tool_answers.assess(u)
+        if route.kind == "clause" or u.intent not in ("tool_tiers", "tool_review", "tool_incentives",
+                                                          "tool_industry"):
+            return self.passages.policy(u)
         handler = {"tool_tiers": self._tiers, "tool_review": tool_answers.review,
                    "tool_incentives": incentive_answer.incentives_answer, "tool_industry": tool_answers.which_industry}
-        return handler.get(u.intent, self.passages.policy)(u)
+        return handler[u.intent](u)
 
     def _tiers(self, u: Understanding) -> Answer:
         if not u.industry and self.search is not None:  # no industry named: the passages may still answer
             return self.passages.policy(u)
         return tool_answers.tiers(u)
+

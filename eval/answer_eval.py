@@ -268,6 +268,7 @@ class CaseResult:
     missing: list[str] = field(default_factory=list)
     invented: list[str] = field(default_factory=list)
     error: str | None = None
+    route: dict = field(default_factory=dict)   # the router's decision for the last turn
 
 
 def judge(case: AnswerCase, answer, question: str, latency_ms: float) -> CaseResult:
@@ -293,7 +294,8 @@ def judge(case: AnswerCase, answer, question: str, latency_ms: float) -> CaseRes
             ok = "重庆" in answer.text and bool(re.search(r"没有|未作|未规定|未找到", answer.text))
         checks["jurisdiction"] = ok
     return CaseResult(case.id, case.group, question, answer.text, all(checks.values()), checks, bool(answer.escalate),
-                      e.escalate, tools, list(answer.citations), latency_ms, missing, invented)
+                      e.escalate, tools, list(answer.citations), latency_ms, missing, invented,
+                      route=dict(getattr(answer, "route", None) or {}))
 
 
 def run_case(assistant, case: AnswerCase) -> CaseResult:
@@ -342,13 +344,35 @@ class AnswerReport:
             "abstention_recall": _ratio(tp, tp + fn),
             "abstention": {"tp": tp, "fp": fp, "fn": fn},
             "invented": sum(bool(c.invented) or not c.checks.get("forbidden", True) for c in escalate_cases),
+            "by_route": self.by_route(),
+            "length": answer_lengths([c.answer for c in self.cases]),
             "latency_p50_ms": round(_pct(lat, 50), 1),
             "latency_p95_ms": round(_pct(lat, 95), 1),
             "seconds": round(self.seconds, 1),
         }
 
+    def by_route(self) -> dict[str, dict]:
+        """Pass rate per route kind of the last turn (tool, clause, out_of_scope, …)."""
+        out: dict[str, list[int]] = {}
+        for c in self.cases:
+            row = out.setdefault(c.route.get("kind") or "-", [0, 0])
+            row[0] += c.passed
+            row[1] += 1
+        return {k: {"passed": p, "total": t, "accuracy": _ratio(p, t)} for k, (p, t) in sorted(out.items())}
+
     def to_json(self) -> dict:
         return {"summary": self.summary(), "note": self.note, "cases": [asdict(c) for c in self.cases]}
+
+
+def answer_lengths(texts: list[str]) -> dict:
+    """Median and p90 characters, the first WeChat message's share of answers, messages per answer."""
+    from jixiao.bot.answer import WECHAT_LIMIT, split_for_wechat
+
+    chars = sorted(len(t) for t in texts)
+    parts = [len(split_for_wechat(t, max_parts=99)) for t in texts]
+    return {"median_chars": round(_pct(chars, 50)), "p90_chars": round(_pct(chars, 90)),
+            "one_message": _ratio(sum(len(t.encode("utf-8")) <= WECHAT_LIMIT for t in texts), len(texts)),
+            "messages_mean": round(sum(parts) / len(parts), 2) if parts else 0.0}
 
 
 def _ratio(a: int, b: int) -> float:
@@ -380,13 +404,20 @@ def format_markdown(report: AnswerReport, golden: Path | None = None) -> str:
               f"| 转人工/拒答 精确率 | {s['abstention_precision']:.1%} |",
               f"| 转人工/拒答 召回率 | {s['abstention_recall']:.1%} |",
               f"| 应拒答用例中出现编造/禁用内容 | {s['invented']} |",
+              f"| 回答长度 中位数 / p90（字） | {s['length']['median_chars']} / {s['length']['p90_chars']} |",
+              f"| 一条微信消息（2048字节）放得下的回答 | {s['length']['one_message']:.1%} |",
+              f"| 每个回答的微信消息数（平均） | {s['length']['messages_mean']} |",
               f"| 延迟 p50 / p95 (ms，最后一轮) | {s['latency_p50_ms']} / {s['latency_p95_ms']} |", ""]
+    lines += ["| 路由 route | 通过 | 总数 | 通过率 |", "|---|---:|---:|---:|"]
+    lines += [f"| {k} | {v['passed']} | {v['total']} | {v['accuracy']:.1%} |" for k, v in s["by_route"].items()]
+    lines.append("")
     failed = [c for c in report.cases if not c.passed]
     if failed:
-        lines += ["## 未通过用例", "", "| id | 组 | 问题 | 未通过的检查 | 缺少的事实 |", "|---|---|---|---|---|"]
+        lines += ["## 未通过用例", "", "| id | 组 | 问题 | 未通过的检查 | 缺少的事实 | 路由 |", "|---|---|---|---|---|---|"]
         for c in failed:
             bad = ", ".join(k for k, v in c.checks.items() if not v)
-            lines.append(f"| {c.id} | {c.group} | {c.question} | {bad} | {'、'.join(c.missing + c.invented)} |")
+            lines.append(f"| {c.id} | {c.group} | {c.question} | {bad} | {'、'.join(c.missing + c.invented)} | "
+                         f"{c.route.get('id', '')} |")
         lines.append("")
     return "\n".join(lines)
 

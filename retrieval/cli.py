@@ -23,7 +23,10 @@ def register(app: typer.Typer) -> None:
 
         report = _retriever().index(rebuild=rebuild, progress=progress)
         typer.echo(f"chunks={report.chunks} added={report.added} removed={report.removed} "
-                   f"kept={report.kept} seconds={report.seconds:.1f}")
+                   f"kept={report.kept} cards={report.cards} cards_added={report.cards_added} "
+                   f"seconds={report.seconds:.1f}")
+        for card_id in report.orphans:
+            typer.echo(f"孤立的条款卡片（锚文字已不在任何片段中，请改写或删除）：{card_id}", err=True)
 
     @app.command("search")
     def search_cmd(

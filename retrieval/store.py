@@ -132,6 +132,12 @@ class VectorStore:
                 progress(min(i + batch, len(chunks)), len(chunks))
         return len(chunks)
 
+    def put(self, ids: list[str], vectors, documents: list[str], metadatas: list[dict]) -> None:
+        """Add entries whose vectors the caller computed (card questions, embedded as queries)."""
+        if ids:
+            self.open()._col.add(ids=list(ids), embeddings=[np.asarray(v, dtype=np.float32).tolist() for v in vectors],
+                                 documents=list(documents), metadatas=[_scalar_meta(m) for m in metadatas])
+
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """Every stored id and its vector, (n, dim) float32."""
         res = self.open()._col.get(include=["embeddings"])

@@ -167,4 +167,4 @@ def test_incremental_index_reuses_tokens_of_unchanged_chunks(tmp_path, monkeypat
     assert 0 < len(calls) == rep.added < first.chunks        # only the changed chunks were tokenised
     calls.clear()
     Retriever(cfg, embedder=HashEmbedder()).index(rebuild=True)
-    assert len(calls) == rep.chunks                           # --rebuild tokenises everything again
+    assert len(calls) == rep.chunks + rep.cards               # --rebuild tokenises everything again (cards too)

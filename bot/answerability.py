@@ -1,0 +1,131 @@
+"""Answer only what the evidence covers (knowledge/lexicon/answerability.yaml).
+
+Two checks on the evidence an answer would rest on (the quoted clauses or the tool result, plus the questions of
+the cards that point at it — those are the ways users are known to ask for that evidence):
+
+- focus: every specific word of the question (not a stop word, not an entity the lookup already used) occurs in
+  the evidence, directly, by sound (pinyin keyboard typos) or through an everyday-wording bridge; a word of high
+  IDF that is missing means the evidence is about something else ("环保税按季度申报" ≠ the 减税 measure);
+- slot: a question asking a duration, date, amount or count gets it only from evidence containing one.
+
+`check` returns a `Coverage` saying which check failed and what is missing, so the route record can show it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+LEXICON_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon" / "answerability.yaml"
+_NUMBERISH = re.compile(r"^[\d.%]+$|^[A-Z]$|^20\d\d年?$")
+
+
+class _Example(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    positive: str
+    negative: str
+
+
+class Slot(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    asks: str
+    evidence: str
+    examples: tuple[_Example, ...]
+
+
+class Stopwords(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    words: tuple[str, ...]
+    examples: tuple[_Example, ...]
+
+
+class Lexicon(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    heavy_idf: float
+    focus_flags: tuple[str, ...]
+    stopwords: Stopwords
+    slots: dict[str, Slot]
+
+
+@cache
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    return Lexicon.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    ok: bool
+    check: str = ""                     # "focus" | "slot" when not ok
+    missing: tuple[str, ...] = ()       # the uncovered words, or the slot asked
+    covered: float = 1.0                # IDF-weighted share of the focus found in the evidence
+    uncovered: tuple[tuple[str, float], ...] = ()   # every focus word not found, with its IDF
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "check": self.check, "missing": list(self.missing), "covered": round(self.covered, 3),
+                "uncovered": [list(u) for u in self.uncovered]}
+
+
+def asked_slots(question: str, lexicon: Lexicon | None = None) -> list[str]:
+    lex = lexicon or load_lexicon()
+    return [name for name, slot in lex.slots.items() if re.search(slot.asks, question)]
+
+
+def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None) -> bool:
+    lex = lexicon or load_lexicon()
+    return bool(re.search(lex.slots[slot].evidence, evidence))
+
+
+class Answerability:
+    """`tokens(text)` word tokens; `sounds(text)` sound-alike keys; `idf(word)` specificity over the corpus and
+    the cards; `bridges(text)` the policy terms an everyday wording stands for; `heavy`: the IDF from which a
+    missing word means the evidence does not answer."""
+
+    def __init__(self, tagged: Callable[[str], list[tuple[str, str]]], sounds: Callable[[str], list[str]],
+                 idf: Callable[[str], float], bridges: Callable[[str], list[str]] = lambda t: [],
+                 heavy: float | None = None, lexicon: Lexicon | None = None):
+        self.tagged, self.sounds, self.idf, self.bridges = tagged, sounds, idf, bridges
+        self.lexicon = lexicon or load_lexicon()
+        self.heavy = heavy if heavy is not None else self.lexicon.heavy_idf
+        self._stop = frozenset(self.lexicon.stopwords.words)
+
+    def focus(self, question: str, entities: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """The question's specific words with their IDF (entities, stop words, numbers and letters dropped)."""
+        skip = [e for e in entities if e]
+        out = {}
+        for t, flag in self.tagged(question):
+            if (flag not in self.lexicon.focus_flags or t in self._stop or _NUMBERISH.match(t.upper()) or len(t) < 2
+                    or any(t in e or e in t for e in skip)):
+                continue
+            out[t] = self.idf(t)
+        return list(out.items())
+
+    def check(self, question: str, evidence: Iterable[str], vocabulary: Iterable[str] = (),
+              entities: Iterable[str] = (), focus: bool = True) -> Coverage:
+        """`focus=False`: the slot check only (a lookup answers its table's question whatever else is said)."""
+        texts = [e for e in evidence if e]
+        said = "\n".join(texts)
+        known = said + "\n" + "\n".join(v for v in vocabulary if v)
+        missing_slots = [s for s in asked_slots(question, self.lexicon) if not slot_in(s, said, self.lexicon)]
+        focus = self.focus(question, entities) if focus else []
+        sounds = set(self.sounds(known))
+        missing, uncovered, total, got = [], [], 0.0, 0.0
+        for term, weight in focus:
+            total += weight
+            keys = set(self.sounds(term))
+            if term in known or (keys and keys <= sounds) or any(b in known for b in self.bridges(term)):
+                got += weight
+            else:
+                uncovered.append((term, round(weight, 2)))
+                if weight >= self.heavy:
+                    missing.append(term)
+        covered = got / total if total else 1.0
+        if missing:
+            return Coverage(False, "focus", tuple(missing), covered, tuple(uncovered))
+        if missing_slots:
+            return Coverage(False, "slot", tuple(missing_slots), covered, tuple(uncovered))
+        return Coverage(True, covered=covered, uncovered=tuple(uncovered))

@@ -1,0 +1,171 @@
+"""One router: an ordered list of routes (knowledge/lexicon/routes.yaml), the first that holds decides the turn.
+
+Every decision is a frozen `Route(kind, name, args, id, reason, scores)`, recorded with the turn, shown by
+`jixiao ask --json` and on the helpdesk ticket, so a wrong answer can be traced to the route and card that fired.
+Conditions are mechanisms named here; what they compare with (card kind, score floor, margin) is data.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from jixiao.bot.understanding import DEFAULT_REGION, TOOL_INTENTS, Understanding
+
+ROUTES_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon" / "routes.yaml"
+KINDS = ("empty", "smalltalk", "tool", "clause", "out_of_scope", "abstain", "curated", "assessment")
+DOC_REGIONS = ("聊城", "开封")  # other jurisdictions with loaded documents
+INTENT_TOOLS = {"tool_tiers": "tier_scheme", "tool_review": "review_route", "tool_incentives": "incentives",
+                "tool_industry": "resolve_industry", "assess": "start_assessment", "human": "handoff"}
+# the personal flags of `understand` → the out-of-scope reply kind they stand for
+FLAG_REPLIES = {"case_status": "case_status", "live_data": "live_data", "specific_amount": "amount_not_given",
+                "specific_date": "future_year", "not_loaded": "threshold_not_loaded", "service": "service_request",
+                "not_in_docs": "not_in_docs"}
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str                     # one of KINDS
+    name: str = ""                # tool name, out-of-scope reply kind, …
+    args: dict = field(default_factory=dict)
+    id: str = ""                  # the route rule, and the card or rule that fired ("tool-card:tool.incentives")
+    reason: str = ""
+    scores: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class RouteRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    when: Literal["empty", "intent", "scope_rule", "tool_intent", "card", "retrieval", "always"]
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    name: str = ""
+    intent: str = ""
+    card_kind: str = ""
+    min_score: float = 0.0
+    margin: float = 0.0
+
+
+class RouteTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routes: tuple[RouteRule, ...]
+
+
+@cache
+def load_routes(path: Path = ROUTES_PATH) -> tuple[RouteRule, ...]:
+    table = RouteTable.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    ids = [r.id for r in table.routes]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path}: route ids must be unique")
+    if table.routes[-1].when != "always":
+        raise ValueError(f"{path}: the last route must be the fallback (when: always)")
+    return table.routes
+
+
+def _elliptical(u: Understanding) -> bool:
+    """A follow-up too short to stand on its own words ("那C级呢"): cards would match noise."""
+    return u.followup and len(re.sub(r"[\W_]+", "", u.text)) <= 10
+
+
+class Router:
+    """`decide(u, matches)`: `matches` are this turn's card matches (best first, `retrieval.cards.CardMatch`)."""
+
+    def __init__(self, rules: tuple[RouteRule, ...] | None = None, cards_by_id: dict | None = None,
+                 searchable: bool = True):
+        self.rules = rules or load_routes()
+        self.cards = cards_by_id or {}
+        self.searchable = searchable
+
+    def decide(self, u: Understanding, matches: list) -> Route:
+        scores = {m.kind: round(m.score, 3) for m in reversed(matches)}  # best per kind (matches are best first)
+        for rule in self.rules:
+            route = self._try(rule, u, matches, scores)
+            if route is not None:
+                return route
+        raise AssertionError("the route table ends with a fallback")  # load_routes guarantees it
+
+    def _try(self, rule: RouteRule, u: Understanding, matches: list, scores: dict) -> Route | None:
+        when = rule.when
+        if when == "empty":
+            return Route("empty", id=rule.id, reason="空消息") if u.intent == "empty" else None
+        if when == "intent":
+            if u.intent != rule.intent:
+                return None
+            return Route(rule.kind, rule.name, id=f"{rule.id}:rule", reason=f"关键词意图 {u.intent}", scores=scores)
+        if when == "scope_rule":
+            return self._scope(rule, u, scores)
+        if when == "tool_intent":
+            if u.intent not in TOOL_INTENTS and u.intent != "assess":
+                return None
+            name = INTENT_TOOLS[u.intent]
+            return Route("tool", name, _entity_args(u), f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
+        if when == "card":
+            return self._card(rule, u, matches, scores)
+        if when == "retrieval":
+            if not self.searchable:
+                return None
+            clause = next((m for m in matches if m.kind == "clause"), None)
+            return Route("clause", "passages", {"jurisdiction": u.region if u.region in DOC_REGIONS else None},
+                         f"{rule.id}:{clause.card_id}" if clause else rule.id, "检索条款", scores)
+        return Route(rule.kind, id=rule.id, reason="没有路由适用", scores=scores)
+
+    def _scope(self, rule: RouteRule, u: Understanding, scores: dict) -> Route | None:
+        if u.personal:
+            kinds = [FLAG_REPLIES.get(p, p) for p in u.personal]
+            return Route("out_of_scope", kinds[0], {"flags": list(u.personal)}, f"{rule.id}:{'+'.join(u.personal)}",
+                         "规则：" + "、".join(u.personal), scores)
+        if u.region != DEFAULT_REGION and u.region not in DOC_REGIONS and not _is_chongqing(u.region):
+            return Route("out_of_scope", "other_place", {"region": u.region}, f"{rule.id}:region",
+                         f"地区 {u.region} 的文件未收录", scores)
+        return None
+
+    def _card(self, rule: RouteRule, u: Understanding, matches: list, scores: dict) -> Route | None:
+        if not matches or _elliptical(u):
+            return None
+        best = next((m for m in matches if m.kind == rule.card_kind), None)
+        if best is None or best.score < rule.min_score:
+            return None
+        rival = max((m.score for m in matches if m.kind != rule.card_kind), default=0.0)
+        if best.score < rival + rule.margin:
+            return None
+        card = self.cards.get(best.card_id)
+        detail = dict(scores, card=best.to_json())
+        if rule.card_kind == "tool" and card is not None:
+            return Route("tool", card.tool, _card_args(card, u), f"{rule.id}:{card.id}",
+                         f"问题卡片“{best.question}”", detail)
+        if rule.card_kind == "out_of_scope" and card is not None:
+            return Route("out_of_scope", card.reply, {"topic": card.topic}, f"{rule.id}:{card.id}",
+                         f"文件外问题卡片“{best.question}”", detail)
+        return None
+
+
+def _is_chongqing(region: str) -> bool:
+    from jixiao.bot.review import is_chongqing
+
+    return is_chongqing(region)
+
+
+def _entity_args(u: Understanding) -> dict:
+    return {k: v for k, v in (("industry", u.industry), ("branch", u.branch), ("grade", u.grade),
+                              ("region", u.region)) if v}
+
+
+def _card_args(card, u: Understanding) -> dict:
+    """A tool card's arguments: "@industry" etc. read from the turn, literals as written."""
+    entities = {"@industry": u.industry, "@branch": u.branch, "@grade": u.grade, "@region": u.region,
+                "@text": u.text}
+    out = {}
+    for key, value in card.args.items():
+        v = entities.get(value, value) if isinstance(value, str) else value
+        if v is not None:
+            out[key] = v
+    return out
