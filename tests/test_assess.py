@@ -13,8 +13,8 @@ NO_BARS = ["2", "2", "2"]
 
 
 def printing(variant: str, pct: str, target: str = "A", bars=NO_BARS) -> list[str]:
-    # industry, branch, target, 3 bars, 装备水平, ink variant, ink %, then the remaining families
-    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 7]
+    # industry, branch, target, 3 bars, 装备水平, ink variant, ink %, the remaining families, the common 门禁 checks
+    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 9]  # 6 families + 3 common checks
 
 
 def outcome(result: dict, family: str) -> dict:
@@ -45,8 +45,11 @@ def test_flexo_absorbent_90_is_stuck_at_b(tmp_path):
 
 def test_below_loaded_threshold_gives_no_grade(tmp_path):
     r = run_script(printing("3", "50"), tmp_path / "a.db")["result"]
-    assert outcome(r, "raw_materials")["status"] == "below_loaded"
-    assert r["ceiling"] is None and r["estimate"] is None
+    ink = outcome(r, "raw_materials")
+    assert ink["status"] == "below_loaded" and ink["failed"] == "B" and ink["grade"] is None
+    # below B's loaded threshold: at most C, never a guessed C or D
+    assert r["ceiling"] == "C" and r["estimate"] is None
+    assert r["ceiling_reasons"][0].startswith("原辅材料") and "未达B级" in r["ceiling_reasons"][0]
 
 
 def test_barred_enterprise_cannot_get_a_or_b(tmp_path):
@@ -66,12 +69,15 @@ def test_ambiguous_industry_asks_with_numbered_candidates(tmp_path):
 
 
 def test_industry_without_pack_guesses_no_grade(tmp_path):
-    answers = ["铸造", "1", "A", *NO_BARS, "1", "1", "车间已全部密闭并配套布袋除尘", "2", "3", "1", "1", "1", "1"]
+    # 铸件（冲天炉）: no 铸造 row is loaded for this branch; only the common 门禁 pack grades anything
+    answers = ["铸造", "1", "A", *NO_BARS, "1", "1", "车间已全部密闭并配套布袋除尘", "2", "3", "1", "1", "1",
+               "有的", "是的", "对"]
     r = run_script(answers, tmp_path / "a.db")["result"]
     assert r["industry"] == "铸造"
-    assert r["estimate"] is None and r["ceiling"] is None
+    assert r["estimate"] is None and r["ceiling"] == "A"  # the common rows allow A; nothing else is judged
     assert r["estimate_text"].startswith("暂无法估计：") and "无组织排放" in r["estimate_text"]
-    assert all(o["grade"] is None for o in r["indicators"])
+    assert all(o["grade"] is None for o in r["indicators"] if o["pack"] != "common-transport.yaml")
+    assert [o["grade"] for o in r["indicators"] if o["pack"] == "common-transport.yaml"] == ["A", "A"]
     assert all("技术指南" in o["requirement"] for o in r["indicators"] if o["status"] == "no_threshold")
     # the answer is recorded as given, the evidence comes from attachment 5, the threshold's home is named
     treatment = outcome(r, "treatment")
@@ -164,15 +170,17 @@ def test_broken_pack_names_file_and_line(tmp_path):
 
 def test_result_facts_cite_documents_and_fit_wechat(tmp_path):
     # the longest result: barred, every family a gap, offset variant with two checks
-    answers = ["包装印刷", "1", "A", "1", "1", "3", "3", "5", "90", "2", *["3"] * 7]
+    answers = ["包装印刷", "1", "A", "1", "1", "3", "3", "5", "90", "2", *["3"] * 6, "没有", "没有", "没有"]
     r = run_script(answers, tmp_path / "a.db")["result"]
+    assert len(r["short"].encode()) <= 600 and r["short"].index("未批先建") < r["short"].index("最高可能")
     assert r["bar_findings"] == ["未批先建", "超许可排放"] and r["estimate"] is None
     assert r["estimate_text"].startswith("暂无法估计：前置条件（未批先建、超许可排放）")
     assert r["short_boards"][:2] == ["前置条件：上一年度存在未批先建", "前置条件：上一年度存在超许可排放"]
     assert r["short_boards"][2].startswith("原辅材料")  # the loaded threshold it misses comes next
-    assert [b.split("（")[0] for b in r["short_boards"][3:6]] == ["无组织排放", "监测监控水平", "运输监管/门禁"]
-    assert "三（二）点名" in r["short_boards"][3] and r["short_boards"][6] == "装备水平/能源类型（尚未开展）"
-    assert len(r["parts"]) <= 3 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
+    assert [b.split("：")[0] for b in r["short_boards"][3:5]] == ["运输监管·门禁视频系统", "运输监管·视频与台账保存期限"]
+    assert [b.split("（")[0] for b in r["short_boards"][5:7]] == ["无组织排放", "监测监控水平"]
+    assert "三（二）点名" in r["short_boards"][5] and r["short_boards"][7] == "装备水平/能源类型（尚未开展）"
+    assert len(r["parts"]) <= 4 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
     assert "其余部分" not in r["parts"][-1] and r["parts"][-1].rstrip().endswith("转人工”，我们把本次自评结果转给帮办人员。")
     docs = {c["doc_id"] for c in r["citations"]}
     assert {"cq-cbza-2024", "cq-cbza-2024-att1", "cq-cbza-2024-att3", "cq-cbza-2024-att4", "cq-cbza-2024-att5",
@@ -218,13 +226,13 @@ def test_weakest_link_estimate_when_every_family_has_a_threshold(tmp_path):
     values = ["70"] * 9
     values[4] = "45"  # 无组织排放 only reaches B
     turn = None
-    for a in ["包装印刷", "1", "A", *NO_BARS, *[x for v in values for x in ("1", v)]]:
+    for a in ["包装印刷", "1", "A", *NO_BARS, *values]:  # one variant each: no variant question
         turn = engine.handle("u", a)
     assert turn.done
     r = turn.result
     assert r.estimate == "B" and r.ceiling == "B" and r.not_estimable == ()
     assert r.estimate_text.startswith("B（按短板原则")
-    assert r.short_boards == ("fugitive（v）：45%，未达A级要求",)
+    assert r.short_boards == ("fugitive：45%，未达A级要求",)
 
 
 def test_start_with_industry_and_target_named_in_the_opening_message(tmp_path):

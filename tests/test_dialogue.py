@@ -19,7 +19,7 @@ NO_BARS = ["2", "2", "2"]
 
 
 def printing(variant: str, pct: str, target: str = "A", bars=NO_BARS) -> list[str]:
-    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 7]
+    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 9]  # 6 families + 3 common checks
 
 
 SCRIPTS = {  # the scripted dialogues of issue #5 (answers after the industry question is asked)
