@@ -26,10 +26,10 @@ SCRIPTS = {  # the scripted dialogues of issue #5 (answers after the industry qu
     "printing_a": printing("1", "65"),
     "printing_flexo_b": printing("3", "90%"),
     "barred": printing("1", "65", bars=["1", "2", "2"]),
-    "ambiguous": ["喷漆", "4", "1", "A", *NO_BARS, *["1"] * 9],
-    "no_pack": ["铸造", "1", "A", *NO_BARS, *["1"] * 9],
+    "ambiguous": ["喷漆", "4", "1", "A", *NO_BARS, *["1"] * 11],  # 8 families + 3 common 门禁 checks
+    "no_pack": ["铸造", "1", "A", *NO_BARS, *["1"] * 11],
     "local": ["汽修", "1", *NO_BARS, *["1"] * 9],
-    "invalid": ["xyzxyz", "包装印刷", "1", "A", "是不是", *NO_BARS, "1", "3", "150", "九十", "90", *["1"] * 7],
+    "invalid": ["xyzxyz", "包装印刷", "1", "A", "是不是", *NO_BARS, "1", "3", "150", "很多", "90", *["1"] * 9],
 }
 
 
@@ -97,7 +97,7 @@ def test_policy_question_mid_flow_then_continue(tmp_path):
 def test_invalid_answer_is_re_asked_not_sent_to_the_assistant(tmp_path):
     d = make(tmp_path)
     play(d, "u", ["自评", "包装印刷", "1", "A", *NO_BARS, "1", "3"])
-    a = d.reply("u", "大概八成")
+    a = d.reply("u", "很多")
     assert a.intent == "assess" and "0到100" in a.text
     assert a.tools[0]["result"]["question_id"] == "ind:ink_share:low_voc_ink_pct"
 
@@ -159,12 +159,12 @@ def test_build_dialogue_uses_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("JIXIAO_DATA_DIR", str(tmp_path / "data"))
     d = build_dialogue(Settings())
     d.reply("u", "自评")
-    assert (tmp_path / "data" / "assess.db").exists()
+    assert (tmp_path / "data" / "jixiao.db").exists() and not (tmp_path / "data" / "assess.db").exists()
     assert build_dialogue(Settings()).engine.status("u") == "active"
 
 
 def test_chat_command_runs_the_assessment(tmp_path):
-    lines = ["自评", "包装印刷", "1", "评上B级有什么好处？", "继续", "A", *NO_BARS, "1", "3", "90", *["1"] * 7,
+    lines = ["自评", "包装印刷", "1", "评上B级有什么好处？", "继续", "A", *NO_BARS, "1", "3", "90", *["1"] * 9,
              "转人工", "退出"]
     out = subprocess.run([sys.executable, "-m", "jixiao", "chat", "--user", "t"], input="\n".join(lines) + "\n",
                          capture_output=True, text=True, timeout=90)
