@@ -53,16 +53,19 @@ def _strip_fillers(t: str) -> str:
 
 def _lead(t: str, vocab: dict[str, list[str]]) -> str | None:
     """The category of the longest word that starts `t`'s first clause (whole text tried first)."""
-    t = _strip_fillers(norm(t))
+    raw = norm(t).strip(_PUNCT)
+    t = _strip_fillers(raw)
     if not t:
         return None
-    first = _strip_fillers(_CLAUSE.split(t)[0]) or t
+    # the first clause with fillers stripped, and as typed (so 已经装了 / 做好了 keep their 了)
+    firsts = {_strip_fillers(_CLAUSE.split(t)[0]) or t, _CLAUSE.split(raw)[0]}
     best, best_len = None, 0
-    for category, words in vocab.items():
-        for w in words:
-            w = norm(str(w))
-            if first.startswith(w) and len(w) > best_len and (len(w) > 1 or len(first) <= 4 or w == first):
-                best, best_len = category, len(w)
+    for first in firsts:
+        for category, words in vocab.items():
+            for w in words:
+                w = norm(str(w))
+                if first.startswith(w) and len(w) > best_len and (len(w) > 1 or len(first) <= 4 or w == first):
+                    best, best_len = category, len(w)
     return best
 
 
