@@ -80,6 +80,14 @@ def _summary(result) -> dict:
             "evidence": list(result.evidence), "answers": list(result.answers), "short": result.short}
 
 
+def _handover_line(result) -> str:
+    """One line for the 转人工 reply (and so the ticket's draft): the ceiling and the top short boards."""
+    grade = f"可能等级{result.estimate}" if result.estimate else f"最高可能{result.ceiling}级" if result.ceiling \
+        else "暂无法估计等级"
+    boards = "；".join(f"{i}. {b.split('（')[0][:30]}" for i, b in enumerate(result.short_boards[:3], 1))
+    return f"已附上您本次的自评结果供帮办人员参考：{result.industry}，{grade}" + (f"；短板：{boards}" if boards else "") + "。"
+
+
 def _one_message(text: str, tail: str) -> str:
     """`text` cut to one WeChat message with `tail`, so the next 继续 reaches the assessment, not a held part."""
     budget = WECHAT_LIMIT - len(("\n" + tail).encode("utf-8"))
@@ -144,7 +152,7 @@ class Dialogue:
         if status == "done" and (u.intent == "human" or answer.escalate):
             result = self.engine.result(user_id)
             if result is not None:  # hand the helpdesk the assessment the user just made
-                answer = dataclasses.replace(answer, text=f"{answer.text}\n已附上您本次的自评结果，供帮办人员参考。",
+                answer = dataclasses.replace(answer, text=f"{answer.text}\n{_handover_line(result)}",
                                              tools=[*answer.tools, {
                     "name": "self_assessment", "args": {"user_id": user_id}, "result": _summary(result)}])
         return answer, own

@@ -41,7 +41,8 @@ def _grade_line(r: AssessmentResult, clip: int) -> str:
     if r.ceiling and r.ceiling_short:
         return f"最高可能：{r.ceiling}级。原因：" + _clip(r.ceiling_short, clip) + "。"
     if r.ceiling:
-        return f"已载入门槛的指标最高允许{r.ceiling}级；其余{len(r.not_estimable)}项指标门槛未载入，暂无法估计。"
+        return (f"最高可能：{r.ceiling}级（仅就已载入门槛的指标而言{'，且受上述前置条件限制' if r.barred else ''}）；"
+                f"其余{len(r.not_estimable)}项指标门槛未载入，暂无法估计。")
     return f"暂无法估计等级：{len(r.not_estimable)}项指标的门槛未载入（定义于《技术指南》等），不作猜测。"
 
 
