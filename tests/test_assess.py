@@ -278,3 +278,48 @@ def test_assess_interactive_on_stdin(tmp_path):
     assert "贵企业希望申报哪个等级" in out.stdout and "不是对当前问题的回答" in out.stdout
     assert "已保存自评进度" in out.stdout
     assert AssessmentEngine(tmp_path / "a.db").pending("t").id == "bar_unapproved"
+
+
+FOUNDRY = ["铸造", "2", "B", *NO_BARS, "1", "1", "1", "1", "1", "4", *["1"] * 5]
+
+
+def test_foundry_without_gate_control_is_held_below_b_with_reason_and_source(tmp_path):
+    r = run_script([*FOUNDRY, "没有", "有", "有"], tmp_path / "a.db")["result"]
+    assert r["ceiling"] == "C" and r["estimate"] is None  # automated line allows A; no 门禁 holds it below B
+    gate = next(o for o in r["indicators"] if o["name"] == "运输监管·门禁视频系统")
+    assert gate["status"] == "below_loaded" and gate["failed"] == "B" and gate["pack"] == "common-transport.yaml"
+    assert any("二手资料" in b and "HJ 1321" in b for b in gate["basis"])
+    reason = r["ceiling_reasons"][0]
+    assert reason.startswith("运输监管·门禁视频系统：否，未达B级要求") and "《移动源应急管理技术指南》" in reason
+    assert "mee-mobile-source-guide" in {c["doc_id"] for c in r["citations"]}
+    with_gate = run_script([*FOUNDRY, "有", "有", "有"], tmp_path / "b.db")["result"]
+    assert with_gate["ceiling"] == "A"
+    equipment = next(o for o in with_gate["indicators"] if o["family"] == "equipment")
+    assert equipment["grade"] == "A" and "许昌" in equipment["basis"][0]
+
+
+def test_foundry_treatment_rows_are_known_requirements_without_a_grade(tmp_path):
+    answers = ["铸造", "2", "B", *NO_BARS, "1", "2", "1", "否", "是", "2", "否", *["1"] * 5, "有", "有", "有"]
+    r = run_script(answers, tmp_path / "a.db")["result"]
+    dust = next(o for o in r["indicators"] if o["name"] == "污染治理技术·颗粒物")
+    assert dust["status"] == "reference" and dust["grade"] is None and "等级归属待核实" in dust["requirement"]
+    assert any(b.startswith("污染治理技术·颗粒物：未满足已知要求") for b in r["short_boards"])
+    assert any(b.startswith("污染治理技术·VOCs") for b in r["short_boards"])
+    assert r["ceiling"] == "B" and "污染治理技术·颗粒物" in r["not_estimable"]  # not graded, so no estimate
+
+
+def test_cement_result_says_what_the_grade_means_in_a_warning(tmp_path):
+    r = run_script(["水泥", "1", "B", *NO_BARS, *["1"] * 9, "有", "有", "有"], tmp_path / "a.db")["result"]
+    assert r["ceiling"] == "A" and r["warning"].startswith("A级企业在重污染天气预警期间：")
+    assert "二手资料" in r["warning"] and "预警期间" in r["short"]
+    no_gate = run_script(["水泥", "1", "B", *NO_BARS, *["1"] * 9, "没有", "有", "有"], tmp_path / "b.db")["result"]
+    assert no_gate["ceiling"] == "C" and "以生产线计停产50%" in no_gate["warning"]
+    printing_r = run_script(printing("1", "65"), tmp_path / "c.db")["result"]
+    assert printing_r["warning"] is None  # no document found says it for 包装印刷: nothing invented
+
+
+def test_common_pack_is_national_only():
+    from jixiao.bot.assess.pack import load_packs
+    packs = load_packs()
+    assert [p.industry for p in packs.applicable("铸造", "铸件（冲天炉）", ("A", "B", "C", "D"))] == ["*"]
+    assert packs.applicable("汽修行业", None, ("地方绩效引领", "地方非绩效引领")) == []
