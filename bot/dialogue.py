@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from jixiao.bot.answer import WECHAT_LIMIT, Answer, split_for_wechat
 from jixiao.bot.assess.engine import AssessmentEngine, Turn, command_of
 from jixiao.bot.assess.pack import PackSource
+from jixiao.bot.assess.store import import_legacy
 from jixiao.bot.assess.questions import looks_like_question
 from jixiao.bot.assess.render import DETAIL_WORD, render
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
@@ -246,4 +247,7 @@ def build_dialogue(settings: Settings, curated: Curated | None = None, engine: E
     assistant = build_assistant(settings)
     packs = PackSource(Path(settings.data_dir) / "criteria")
     assess = AssessmentEngine(engine if engine is not None else make_engine(settings.db_url()), packs=packs)
+    legacy = Path(settings.data_dir) / "assess.db"
+    if legacy.is_file():  # sessions of the former separate file (before issue #15): moved in once
+        log.info("assessment sessions imported from %s count=%d", legacy, import_legacy(assess.store, legacy))
     return Dialogue(assistant, assess, curated)

@@ -49,3 +49,25 @@ def test_engine_accepts_a_path_and_no_separate_assess_db(tmp_path, monkeypatch):
     assert not (tmp_path / "data" / "assess.db").exists()
     with shared.connect() as conn:
         assert conn.execute(select(sessions_table.c.user_id)).scalars().all() == ["u"]
+
+
+def test_sessions_of_the_former_assess_db_are_moved_in_once(tmp_path, monkeypatch):
+    import json
+    import sqlite3
+
+    from jixiao.bot.dialogue import build_dialogue
+    from jixiao.settings import Settings
+    data = tmp_path / "data"
+    data.mkdir()
+    old = sqlite3.connect(data / "assess.db")
+    old.execute("CREATE TABLE sessions (user_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL)")
+    state = {"answers": {"industry": {"text": "包装印刷", "industry": "包装印刷", "branch": None}},
+             "order": ["industry"], "hints": {}}
+    old.execute("INSERT INTO sessions VALUES (?, ?, 0)", ("wechat:o1", json.dumps(state, ensure_ascii=False)))
+    old.commit()
+    old.close()
+    monkeypatch.setenv("JIXIAO_DATA_DIR", str(data))
+    d = build_dialogue(Settings())
+    assert d.engine.pending("wechat:o1").id == "branch"  # resumes where the user left off
+    assert not (data / "assess.db").exists() and (data / "assess.db.imported").exists()
+    assert build_dialogue(Settings()).engine.status("wechat:o1") == "active"

@@ -22,8 +22,10 @@ def run_script(answers: list[str], db_path, user_id: str = "script", packs=None)
         turn = engine.handle(user_id, answer)
         transcript.append({"input": answer, "question_id": turn.question_id, "not_an_answer": turn.not_an_answer,
                            "done": turn.done, "text": turn.text})
+    from jixiao.bot.assess.render import render
     return {"done": turn.done, "pending": None if turn.done else turn.question_id,
-            "result": json.loads(turn.result.to_json()) if turn.result else None, "transcript": transcript}
+            "result": json.loads(turn.result.to_json()) if turn.result else None,
+            "report": render(turn.result) if turn.result else None, "transcript": transcript}
 
 
 def register(app: typer.Typer) -> None:
@@ -46,13 +48,14 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
             else:
-                typer.echo(out["transcript"][-1]["text"])
+                last = out["transcript"][-1]["text"]
+                typer.echo(last + ("\n\n" + out["report"] if out["report"] else ""))
             return
         engine = AssessmentEngine(db_path, packs=packs)
         user = user or "cli"
         turn = engine.resume(user)
         while True:
-            typer.echo(turn.text)
+            typer.echo(_with_report(turn.text, turn.result) if turn.done else turn.text)
             if turn.done:
                 if as_json and turn.result:
                     typer.echo(turn.result.to_json())
@@ -65,6 +68,12 @@ def register(app: typer.Typer) -> None:
             if text.strip() == "退出":
                 typer.echo(turn.text)
                 return
+
+
+def _with_report(short: str, result) -> str:
+    """The short result, then the full report (a terminal has room for both)."""
+    from jixiao.bot.assess.render import render
+    return short + "\n\n" + render(result) if result is not None else short
 
 
 def _default_db() -> str:

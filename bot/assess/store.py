@@ -73,3 +73,26 @@ class SessionStore:
             conn.execute(insert(turns_table).values(user_id=user_id, at=time.time(), input=text or "",
                                                     question_id=question_id, not_an_answer=not_an_answer,
                                                     done=done))
+
+
+def import_legacy(store: SessionStore, path: Path) -> int:
+    """Move sessions from the former separate SQLite file (`<data_dir>/assess.db`) into the one database:
+    users not yet in `assess_sessions` are copied, the file is renamed `assess.db.imported`. The number copied."""
+    import sqlite3
+
+    if not path.is_file():
+        return 0
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT user_id, state FROM sessions").fetchall()
+    except sqlite3.DatabaseError:
+        rows = []
+    finally:
+        conn.close()
+    copied = 0
+    for user_id, state in rows:
+        if store.load(user_id) is None:
+            store.save(user_id, json.loads(state))
+            copied += 1
+    path.rename(path.with_name(path.name + ".imported"))
+    return copied
