@@ -74,3 +74,24 @@ def test_free_text_ink_description_stays_in_the_flow(tmp_path):
     assert turn.question_id == "ind:ink_share:low_voc_ink_pct" and "5%看起来是含量" in turn.text
     assert "≤15%" in turn.text  # the variant's note says what counts as low-VOCs ink
     assert engine.handle("u", "全部").question_id != "ind:ink_share:low_voc_ink_pct"
+
+
+@pytest.mark.parametrize("example", FORMS["families"]["examples"], ids=lambda e: e["text"])
+def test_descriptions_name_their_family(example):
+    assert example["family"] in natural.families_in(example["text"])
+
+
+def test_description_of_another_indicator_is_kept_for_its_question(tmp_path):
+    engine = AssessmentEngine(tmp_path / "a.db")
+    engine.start("u")
+    for a in ["铸造", "1", "A", "否", "否", "否", "已完成"]:
+        turn = engine.handle("u", a)
+    assert turn.question_id == "fam:raw_materials"
+    turn = engine.handle("u", "我们门禁装了，车辆台账保存两年多")  # about 运输监管, asked at 原辅材料
+    assert turn.question_id == "fam:raw_materials" and "已记下您关于运输监管/门禁的说明" in turn.text
+    for a in ["已完成"] * 7:
+        turn = engine.handle("u", a)
+    # the kept description answers the 门禁 question when it comes; the next one is asked
+    assert "已按您的说法记录" in turn.text and "我们门禁装了" in turn.text
+    assert turn.question_id == "ind:common_retention:video_12m"
+    assert engine.handle("u", "返回").question_id == "ind:common_gate:gate_system"  # and can be changed

@@ -69,10 +69,33 @@ def _lead(t: str, vocab: dict[str, list[str]]) -> str | None:
     return best
 
 
+def families_in(text: str) -> set[str]:
+    """The indicator families a description names (answer_forms.yaml `families`)."""
+    t = norm(text)
+    return {fam for fam, words in forms()["families"].items() if fam != "examples"
+            and any(norm(str(w)) in t for w in words)}
+
+
+def _without_topic(text: str) -> str:
+    """门禁装了 → 装了: a leading family word (the subject) dropped, so the yes/no word leads."""
+    t = norm(text).strip(_PUNCT)
+    for f in sorted(forms()["fillers"], key=len, reverse=True):  # leading fillers only: 了 must stay
+        if t.startswith(f) and len(t) > len(f):
+            t = t[len(f):]
+            break
+    words = sorted((norm(str(w)) for fam, ws in forms()["families"].items() if fam != "examples" for w in ws),
+                   key=len, reverse=True)
+    for w in words:
+        if t.startswith(w) and len(t) > len(w):
+            return t[len(w):].lstrip("也都已还是系统视频")
+    return t
+
+
 def yesno(text: str) -> str | None:
     """yes / no / unknown, or None when the text is not a yes/no answer."""
     f = forms()["yesno"]
-    return _lead(text, {k: f[k] for k in ("yes", "no", "unknown")})
+    vocab = {k: f[k] for k in ("yes", "no", "unknown")}
+    return _lead(text, vocab) or _lead(_without_topic(text), vocab)
 
 
 def status(text: str) -> str | None:

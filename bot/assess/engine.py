@@ -16,7 +16,10 @@ from sqlalchemy.engine import Engine
 
 from jixiao.bot.assess.pack import Packs, PackSource
 from jixiao.bot.assess.store import SessionStore
-from jixiao.bot.assess.questions import SKIPPED, Invalid, Question, looks_like_question, next_question, parse
+from jixiao.bot.assess import answers as natural
+from jixiao.bot.assess.families import BY_ID
+from jixiao.bot.assess.questions import (SKIPPED, Invalid, Question, later_question, looks_like_question,
+                                         next_question, parse)
 from jixiao.bot.assess.result import AssessmentResult, build_result
 from jixiao.bot.assess.render import DETAIL_WORD, render
 
@@ -156,6 +159,8 @@ class AssessmentEngine:
             if not q.skippable:
                 return self._ask(user_id, state, prefix="这个问题不能跳过。\n")
             return self._record(user_id, state, q, SKIPPED)
+        if (kept := self._keep_for_later(user_id, state, q, text)) is not None:
+            return kept
         try:
             value = parse(q, text)
         except Invalid as exc:
@@ -167,6 +172,22 @@ class AssessmentEngine:
         return self._record(user_id, state, q, value)
 
     # ------------------------------------------------------------ helpers
+    def _keep_for_later(self, user_id: str, state: dict, q: Question, text: str) -> Turn | None:
+        """A description of another indicator (门禁 at the 原辅材料 question) is kept for that indicator's
+        question, used when it comes, instead of being taken as this answer; None when it is not one."""
+        if q.family is None or len(text) < 4 or looks_like_question(text):
+            return None
+        named = natural.families_in(text)
+        if not named or q.family in named:
+            return None
+        later = later_question(state["answers"], self.packs, named, q)
+        if later is None:
+            return None
+        state.setdefault("hints", {})[later.id] = text
+        self._save(user_id, state)
+        names = "、".join(BY_ID[f].name for f in sorted(named) if f in BY_ID)
+        return self._ask(user_id, state, prefix=f"已记下您关于{names}的说明，问到该项时会用上。先回答当前问题：\n")
+
     def _record(self, user_id: str, state: dict, q: Question, value) -> Turn:
         state["answers"][q.id] = value
         state["order"].append(q.id)

@@ -25,6 +25,7 @@ class Question:
     options: tuple[tuple[str, str], ...] = ()
     skippable: bool = True
     help: str = ""
+    family: str | None = None  # the indicator family asked about (families.py id)
 
 
 class Invalid(Exception):
@@ -94,7 +95,7 @@ def sequence(answers: dict, packs: Packs):
         found = packs.indicators(ind, branch_of(answers), grades, fam.id)
         if not found:
             yield Question(f"fam:{fam.id}", BY_ID[fam.id].question, "status", STATUS_OPTIONS,
-                           help="也可以直接用一句话描述现状。")
+                           help="也可以直接用一句话描述现状。", family=fam.id)
         for _, indicator in found:
             yield from _indicator_questions(indicator, answers)
 
@@ -109,21 +110,33 @@ def variant_of(indicator: Indicator, answers: dict):
 def _indicator_questions(indicator: Indicator, answers: dict):
     if len(indicator.variants) > 1:
         yield Question(f"ind:{indicator.id}:variant", indicator.variant_question, "choice",
-                       tuple((v.id, v.label) for v in indicator.variants) + (("na", indicator.na_label),))
+                       tuple((v.id, v.label) for v in indicator.variants) + (("na", indicator.na_label),),
+                       family=indicator.family)
     variant = variant_of(indicator, answers)
     for check in variant.checks if variant else ():
         qid = f"ind:{indicator.id}:{check.id}"
+        fam = indicator.family
         if check.kind == "percent":
             yield Question(qid, check.question, "percent", help="请回复0到100之间的数字，例如 85、85% 或“大概八成”。"
-                           + (f"（{variant.note}）" if variant.note else ""))
+                           + (f"（{variant.note}）" if variant.note else ""), family=fam)
         elif check.kind == "choice":
-            yield Question(qid, check.question, "choice", tuple((o.id, o.label) for o in check.options))
+            yield Question(qid, check.question, "choice", tuple((o.id, o.label) for o in check.options), family=fam)
         else:
-            yield Question(qid, check.question, "yesno", YESNO_OPTIONS)
+            yield Question(qid, check.question, "yesno", YESNO_OPTIONS, family=fam)
 
 
 def next_question(answers: dict, packs: Packs) -> Question | None:
     return next((q for q in sequence(answers, packs) if q.id not in answers), None)
+
+
+def later_question(answers: dict, packs: Packs, families: set[str], current: Question) -> Question | None:
+    """The first unanswered question about one of `families` after `current`, that a description can answer."""
+    seen = False
+    for q in sequence(answers, packs):
+        seen = seen or q.id == current.id
+        if seen and q.id not in answers and q.family in families and q.kind in ("status", "yesno", "percent"):
+            return q
+    return None
 
 
 # ---------------------------------------------------------------- parsing
