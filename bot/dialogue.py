@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from jixiao.bot.answer import WECHAT_LIMIT, Answer, split_for_wechat
 from jixiao.bot.assess.engine import AssessmentEngine, Turn, command_of
+from jixiao.bot.assess.families import lv
 from jixiao.bot.assess.pack import PackSource
 from jixiao.bot.assess.store import import_legacy
 from jixiao.bot.assess.questions import looks_like_question
@@ -83,7 +84,7 @@ def _summary(result) -> dict:
 
 def _handover_line(result) -> str:
     """One line for the 转人工 reply (and so the ticket's draft): the ceiling and the top short boards."""
-    grade = f"可能等级{result.estimate}" if result.estimate else f"最高可能{result.ceiling}级" if result.ceiling \
+    grade = f"可能等级{result.estimate}" if result.estimate else f"最高可能{lv(result.ceiling)}" if result.ceiling \
         else "暂无法估计等级"
     boards = "；".join(f"{i}. {b.split('（')[0][:30]}" for i, b in enumerate(result.short_boards[:3], 1))
     return f"已附上您本次的自评结果供帮办人员参考：{result.industry}，{grade}" + (f"；短板：{boards}" if boards else "") + "。"

@@ -323,3 +323,5 @@ def test_common_pack_is_national_only():
     packs = load_packs()
     assert [p.industry for p in packs.applicable("铸造", "铸件（冲天炉）", ("A", "B", "C", "D"))] == ["*"]
     assert packs.applicable("汽修行业", None, ("地方绩效引领", "地方非绩效引领")) == []
+    assert packs.applicable("长流程联合钢铁", "独立烧结、球团", ()) == []  # 管控类型“其他”: no A/B to apply for
+    assert [p.industry for p in packs.applicable("铁合金", "电解锰", ("绩效引领", "非绩效引领"))] == ["*"]

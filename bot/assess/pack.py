@@ -194,11 +194,19 @@ class Packs:
     packs: tuple[Pack, ...]
     names: tuple[str, ...] = ()  # file name of each pack (same order); where a result's row came from
 
-    def applicable(self, industry: str | None, branch: str | None, scheme: tuple[str, ...] = ()) -> list[Pack]:
-        """Industry packs first, then common ones; a pack whose grades miss the scheme entirely is left out."""
+    def applicable(self, industry: str | None, branch: str | None, scheme: tuple[str, ...] | None = None
+                   ) -> list[Pack]:
+        """Industry packs first, then common ones. With the enterprise's `scheme`: a pack whose grades miss it
+        is left out, and a branch without graded tiers (管控类型“其他”: empty scheme) gets no common pack."""
         if not industry:
             return []
-        found = [p for p in self.packs if p.covers(industry, branch) and (not scheme or set(p.grades) & set(scheme))]
+
+        def fits(p: Pack) -> bool:
+            if scheme is None:
+                return True
+            return bool(set(p.grades) & set(scheme)) if scheme else p.industry != COMMON
+
+        found = [p for p in self.packs if p.covers(industry, branch) and fits(p)]
         return sorted(found, key=lambda p: p.industry == COMMON)
 
     def find(self, industry: str, branch: str | None) -> Pack | None:

@@ -6,6 +6,7 @@ heavy-pollution warning (when a document says it and it fits), and the next step
 """
 from __future__ import annotations
 
+from jixiao.bot.assess.families import lv
 from jixiao.bot.assess.result import AssessmentResult
 
 SHORT_LIMIT = 600  # bytes, UTF-8: one WeChat message a phone shows without scrolling far
@@ -24,7 +25,7 @@ def _clip(text: str, limit: int) -> str:
 
 def _head(r: AssessmentResult) -> str:
     return "【自评结果】" + r.industry + (f"·{r.branch}" if r.branch and r.branch != r.industry else "") + \
-        (f"，目标{r.target}级" if r.target else "")
+        (f"，目标{lv(r.target)}" if r.target else "")
 
 
 def _board(board: str) -> str:
@@ -39,9 +40,9 @@ def _grade_line(r: AssessmentResult, clip: int) -> str:
     if r.estimate:
         return f"可能等级：{r.estimate}（按短板原则）。"
     if r.ceiling and r.ceiling_short:
-        return f"最高可能：{r.ceiling}级。原因：" + _clip(r.ceiling_short, clip) + "。"
+        return f"最高可能：{lv(r.ceiling)}。原因：" + _clip(r.ceiling_short, clip) + "。"
     if r.ceiling:
-        return (f"最高可能：{r.ceiling}级（仅就已载入门槛的指标而言{'，且受上述前置条件限制' if r.barred else ''}）；"
+        return (f"最高可能：{lv(r.ceiling)}（仅就已载入门槛的指标而言{'，且受上述前置条件限制' if r.barred else ''}）；"
                 f"其余{len(r.not_estimable)}项指标门槛未载入，暂无法估计。")
     return f"暂无法估计等级：{len(r.not_estimable)}项指标的门槛未载入（定义于《技术指南》等），不作猜测。"
 
@@ -79,14 +80,14 @@ def render(r: AssessmentResult) -> str:
     if r.estimate:
         lines.append(f"可能等级：{r.estimate_text}。")
     elif r.ceiling:
-        lines.append(f"最高可能：{r.ceiling}级（按短板原则，由下列已载入门槛的指标决定）；其余"
+        lines.append(f"最高可能：{lv(r.ceiling)}（按短板原则，由下列已载入门槛的指标决定）；其余"
                      f"{len(r.not_estimable)}项指标门槛未载入，暂无法估计可能等级。")
     else:
         lines.append(f"可能等级：{r.estimate_text}。")
     if r.warning:
         lines.append("预警期间：" + r.warning)
     for o in (o for o in r.indicators if o.basis):
-        g = {"graded": f"{o.grade}级", "below_loaded": f"未达{o.failed}级" if o.failed else "低于已载入门槛",
+        g = {"graded": lv(o.grade), "below_loaded": f"未达{lv(o.failed)}" if o.failed else "低于已载入门槛",
              "reference": "已知要求（等级归属待核实）", "not_graded": "本工艺不按此项分级"}.get(o.status, "未回答")
         lines.append(f"· {o.name}：{o.answer}，{g}。要求：{o.requirement}。依据：{'；'.join(o.basis)}")
     rest = [o for o in r.indicators if not o.basis]

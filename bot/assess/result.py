@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from jixiao.bot.answer import WECHAT_LIMIT, citation, split_for_wechat
-from jixiao.bot.assess.families import BAR_NAMES, BARS, BY_ID, GRADE_ORDER
+from jixiao.bot.assess.families import BAR_NAMES, BARS, BY_ID, GRADE_ORDER, lv
 from jixiao.bot.assess.outcomes import GAP, IndicatorOutcome, outcomes
 from jixiao.bot.assess.pack import Packs
 from jixiao.bot.assess.questions import SKIPPED, branch_of, grades_of, industry_of, sequence
@@ -139,7 +139,7 @@ def build_result(answers: dict, packs: Packs) -> AssessmentResult:
     handoff = "如需人工帮助，回复“转人工”，我们把本次自评结果转给帮办人员。"
     warn = packs.warnings(industry, branch)
     likely = estimate or ceiling
-    warning = (f"{likely}级企业在重污染天气预警期间：{warn.grades[likely]}{cites.ref(*warn.basis)}"
+    warning = (f"{lv(likely)}企业在重污染天气预警期间：{warn.grades[likely]}{cites.ref(*warn.basis)}"
                if warn and likely in warn.grades else None)
     result = AssessmentResult(industry, branch, grades, target, estimate, estimate_text, ceiling, reasons,
                               ceiling_short, missing,
@@ -170,11 +170,11 @@ def _ceiling(outs: list[IndicatorOutcome], scheme: tuple[str, ...]) -> tuple[str
     if _rank(worst, scheme) == 0:
         return worst, (), ""
     rows = [o for g, o in allowed if g == worst]
-    reasons = tuple(f"{o.name}：{o.answer}，未达{o.failed or _better(o.grade, scheme)}级要求"
+    reasons = tuple(f"{o.name}：{o.answer}，未达{lv(o.failed or _better(o.grade, scheme))}要求"
                     f"（依据：{o.source}）" for o in rows)
     o = rows[0]
     docs = "、".join(dict.fromkeys(x.split("》")[0] + "》" for x in o.source.split("；")))
-    short = (f"{o.name.split('（')[0]}：{o.answer}，未达{o.failed or _better(o.grade, scheme)}级要求"
+    short = (f"{o.name.split('（')[0]}：{o.answer}，未达{lv(o.failed or _better(o.grade, scheme))}要求"
              f"（依据{docs}{'，二手资料' if '二手资料' in o.source else ''}）")
     return worst, reasons, short
 
@@ -238,8 +238,9 @@ def _short_boards(outs: list[IndicatorOutcome], target: str | None, findings: tu
     boards = [f"前置条件：上一年度存在{f}" for f in findings]
     held = [o for o in outs if o.status == "below_loaded" or (o.grade and target and
                                                                 _rank(o.grade, scheme) > _rank(target, scheme))]
-    boards += [f"{o.name}：{o.answer}，未达{(o.failed or '已载入门槛') if o.status == 'below_loaded' else target}"
-               f"{'级' if o.status != 'below_loaded' or o.failed else ''}要求" for o in held]
+    boards += [f"{o.name}：{o.answer}，未达"
+               f"{(lv(o.failed) if o.failed else '已载入门槛') if o.status == 'below_loaded' else lv(target)}要求"
+               for o in held]
     boards += [f"{o.name}：未满足已知要求（{r}）" for o in outs for r in o.unmet]
     gaps = sorted((o for o in outs if o.status == "no_threshold" and o.gap),
                   key=lambda o: (not BY_ID[o.family].singled_out, GAP[o.gap]))
