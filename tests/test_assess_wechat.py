@@ -114,7 +114,7 @@ def test_foundry_without_gate_control_is_below_b_with_its_source(wechat):
 def test_industry_without_pack_says_thresholds_are_not_loaded(wechat):
     chat = wechat("o_local")
     final = _result(chat.play(NO_PACK))
-    assert utf8(final) <= SHORT and "暂无法估计" in final and "未载入" in final
+    assert utf8(final) <= SHORT and "暂无法估计" in final and "《地方指南》，本助手未载入" in final
     detail = chat.say_all("详细")
     assert "地方指南" in detail and "不估计等级" in detail
 

@@ -44,7 +44,8 @@ def _grade_line(r: AssessmentResult, clip: int) -> str:
     if r.ceiling:
         return (f"最高可能：{lv(r.ceiling)}（仅就已载入门槛的指标而言{'，且受上述前置条件限制' if r.barred else ''}）；"
                 f"其余{len(r.not_estimable)}项指标门槛未载入，暂无法估计。")
-    return f"暂无法估计等级：{len(r.not_estimable)}项指标的门槛未载入（定义于《技术指南》等），不作猜测。"
+    home = "四川《地方指南》" if "地方指南" in r.threshold_home else "2020年《技术指南》"
+    return f"暂无法估计等级：{len(r.not_estimable)}项指标的门槛定义于{home}，本助手未载入，不作猜测。"
 
 
 def render_short(r: AssessmentResult) -> str:
