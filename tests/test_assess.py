@@ -325,3 +325,11 @@ def test_common_pack_is_national_only():
     assert packs.applicable("汽修行业", None, ("地方绩效引领", "地方非绩效引领")) == []
     assert packs.applicable("长流程联合钢铁", "独立烧结、球团", ()) == []  # 管控类型“其他”: no A/B to apply for
     assert [p.industry for p in packs.applicable("铁合金", "电解锰", ("绩效引领", "非绩效引领"))] == ["*"]
+
+
+def test_unclear_gate_answer_is_not_judged_a_failure(tmp_path):
+    r = run_script([*FOUNDRY, "不清楚", "有", "有"], tmp_path / "a.db")["result"]
+    gate = next(o for o in r["indicators"] if o["name"] == "运输监管·门禁视频系统")
+    assert gate["status"] == "unanswered" and gate["grade"] is None
+    assert r["ceiling"] == "A" and "运输监管·门禁视频系统" in r["not_estimable"]
+    assert any(b.startswith("运输监管·门禁视频系统（不清楚") for b in r["short_boards"])

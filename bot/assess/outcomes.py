@@ -14,14 +14,14 @@ from jixiao.bot.assess.pack import COMMON, Check, Indicator, Pack, Packs, varian
 from jixiao.bot.assess.questions import SKIPPED, branch_of, grades_of, industry_of, variant_of
 
 GAP = {"none": 0, "partial": 1, "unknown": 2}  # status answers that make a short board, worst first
-_SHOWN = {True: "是", False: "否", "unknown": "不清楚"}
+_SHOWN = {True: "是", False: "否", "unknown": "不清楚", SKIPPED: "跳过"}
 
 
 @dataclass(frozen=True)
 class IndicatorOutcome:
     family: str
     name: str
-    status: str  # graded | below_loaded | no_threshold | reference | not_graded | skipped | not_applicable
+    status: str  # graded | below_loaded | no_threshold | reference | not_graded | unanswered | skipped | not_applicable
     grade: str | None  # graded: the best grade this indicator allows
     answer: str
     requirement: str
@@ -33,6 +33,7 @@ class IndicatorOutcome:
     unmet: tuple[str, ...] = ()  # known requirements (grade column unconfirmed) answered 否
     pack: str = ""  # the pack file the row comes from; "" for families without a pack
     source: str = ""  # short form of `basis`: 《document》section, and “二手资料” when secondary
+    seen: tuple[str, ...] = ()  # where each secondary source was seen
 
 
 def _value(check: Check, raw):
@@ -59,6 +60,10 @@ def source_text(variant) -> str:
                                    for b in variant.basis))
 
 
+def _seen(variant) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(b.seen_at for b in variant.basis if b.secondary and b.seen_at))
+
+
 def _next_down(grade: str, scheme: tuple[str, ...]) -> str | None:
     i = scheme.index(grade) if grade in scheme else -1
     return scheme[i + 1] if 0 <= i < len(scheme) - 1 else None
@@ -74,10 +79,15 @@ def pack_outcome(pack: Pack, name: str, ind: Indicator, answers: dict, scheme: t
     basis = basis_text(variant)
     if not variant.checks:
         return IndicatorOutcome(ind.family, label, "not_graded", None, variant.label, variant.note or "",
-                                (ind.evidence,), basis, pack=name, source=source_text(variant))
+                                (ind.evidence,), basis, pack=name, source=source_text(variant), seen=_seen(variant))
     vals = {c.id: _value(c, answers.get(f"ind:{ind.id}:{c.id}")) for c in variant.checks}
-    grade, failed = variant_grade(variant, vals, scheme)
     graded = [c for c in variant.checks if c.grades]
+    if any(vals[c.id] in (None, "unknown", SKIPPED) for c in graded):  # 不清楚 / 跳过: not judged, not failed
+        shown = "，".join(_shown(c, vals[c.id]) for c in variant.checks)
+        return IndicatorOutcome(ind.family, label, "unanswered", None, shown, _requirements(graded, scheme),
+                                (ind.evidence,), basis, gap="unknown", pack=name, source=source_text(variant),
+                                seen=_seen(variant))
+    grade, failed = variant_grade(variant, vals, scheme)
     unmet = tuple(c.requirement for c in variant.checks if not c.grades and vals[c.id] is False)
     req = _requirements(graded, scheme)
     known = "；".join(c.requirement for c in variant.checks if not c.grades)
@@ -92,7 +102,7 @@ def pack_outcome(pack: Pack, name: str, ind: Indicator, answers: dict, scheme: t
         status = "below_loaded" if failed else "no_threshold"
     return IndicatorOutcome(ind.family, label, status, grade, shown, req + f"（{ind.not_found}）", (ind.evidence,),
                             basis, failed=failed, ceiling=_next_down(failed, scheme) if failed else None,
-                            unmet=unmet, pack=name, source=source_text(variant))
+                            unmet=unmet, pack=name, source=source_text(variant), seen=_seen(variant))
 
 
 def _requirements(graded: list[Check], scheme: tuple[str, ...]) -> str:

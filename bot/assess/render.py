@@ -89,8 +89,12 @@ def render(r: AssessmentResult) -> str:
         lines.append("预警期间：" + r.warning)
     for o in (o for o in r.indicators if o.basis):
         g = {"graded": lv(o.grade), "below_loaded": f"未达{lv(o.failed)}" if o.failed else "低于已载入门槛",
-             "reference": "已知要求（等级归属待核实）", "not_graded": "本工艺不按此项分级"}.get(o.status, "未回答")
-        lines.append(f"· {o.name}：{o.answer}，{g}。要求：{o.requirement}。依据：{'；'.join(o.basis)}")
+             "reference": "对照已知要求", "not_graded": "本工艺不按此项分级",
+             "unanswered": "未确认，无法判断"}.get(o.status, "未回答")
+        lines.append(f"· {o.name}：{o.answer}，{g}。要求：{o.requirement}。依据：{o.source or '；'.join(o.basis)}")
+    seen = list(dict.fromkeys(s for o in r.indicators for s in o.seen))
+    if seen:
+        lines.append("以上二手资料的出处（均需以官方文本核实）：" + "；".join(seen) + "。")
     rest = [o for o in r.indicators if not o.basis]
     if rest:  # those that are short boards are listed there
         shown = [f"{o.name}（{_clip(o.answer, 30)}）" for o in rest if not o.gap]

@@ -113,7 +113,8 @@ def build_result(answers: dict, packs: Packs) -> AssessmentResult:
     outs = outcomes(answers, packs, home)
     _cite_rows(outs, packs, cites)
     ceiling, reasons, ceiling_short = _ceiling(outs, grades)
-    missing = tuple(o.name for o in outs if o.status in ("no_threshold", "skipped", "below_loaded", "reference"))
+    missing = tuple(o.name for o in outs if o.status in ("no_threshold", "skipped", "below_loaded", "reference",
+                                                          "unanswered"))
     graded = [o for o in outs if o.status == "graded"]
     estimate = ceiling if graded and not missing else None
     barred = bool(findings)
@@ -242,7 +243,7 @@ def _short_boards(outs: list[IndicatorOutcome], target: str | None, findings: tu
                f"{(lv(o.failed) if o.failed else '已载入门槛') if o.status == 'below_loaded' else lv(target)}要求"
                for o in held]
     boards += [f"{o.name}：未满足已知要求（{r}）" for o in outs for r in o.unmet]
-    gaps = sorted((o for o in outs if o.status == "no_threshold" and o.gap),
+    gaps = sorted((o for o in outs if o.status in ("no_threshold", "unanswered") and o.gap),
                   key=lambda o: (not BY_ID[o.family].singled_out, GAP[o.gap]))
     first_named = next((o for o in gaps if BY_ID[o.family].singled_out), None)
     for o in gaps:
