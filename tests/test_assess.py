@@ -180,7 +180,7 @@ def test_result_facts_cite_documents_and_fit_wechat(tmp_path):
     assert [b.split("：")[0] for b in r["short_boards"][3:5]] == ["运输监管·门禁视频系统", "运输监管·视频与台账保存期限"]
     assert [b.split("（")[0] for b in r["short_boards"][5:7]] == ["无组织排放", "监测监控水平"]
     assert "三（二）点名" in r["short_boards"][5] and r["short_boards"][7] == "装备水平/能源类型（尚未开展）"
-    assert len(r["parts"]) <= 4 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
+    assert len(r["parts"]) <= 3 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
     assert "其余部分" not in r["parts"][-1] and r["parts"][-1].rstrip().endswith("转人工”，我们把本次自评结果转给帮办人员。")
     docs = {c["doc_id"] for c in r["citations"]}
     assert {"cq-cbza-2024", "cq-cbza-2024-att1", "cq-cbza-2024-att3", "cq-cbza-2024-att4", "cq-cbza-2024-att5",

@@ -109,6 +109,8 @@ def test_foundry_without_gate_control_is_below_b_with_its_source(wechat):
     assert "最高可能：C级" in final and "门禁" in final and "未达B级要求" in final
     assert "《移动源应急管理技术指南》" in final and "二手资料" in final  # the reason carries its source
     assert final.index("最高可能") < final.index("短板")
+    detail = chat.say_all("详细")  # the full report: every row with what it rests on, nothing cut
+    assert "其余部分" not in detail and "HJ 1321-2023" in detail and "许昌市生态环境局" in detail
 
 
 def test_industry_without_pack_says_thresholds_are_not_loaded(wechat):
