@@ -48,6 +48,7 @@ CONTINUE_LINE = "（您的自评还在进行中，回复“继续”接着做。
 PAUSED_LINE = "（您有未完成的自评，回复“继续”可接着做。）"
 _STRIPPED = " 。.！!？?，,~～"
 _LOCKS = 64
+_CHANNEL_ROOM = 200  # bytes the WeChat desk may add to an answer (the ticket number line on escalation)
 
 
 class Curated(Protocol):
@@ -92,7 +93,7 @@ def _handover_line(result) -> str:
 
 def _one_message(text: str, tail: str) -> str:
     """`text` cut to one WeChat message with `tail`, so the next 继续 reaches the assessment, not a held part."""
-    budget = WECHAT_LIMIT - len(("\n" + tail).encode("utf-8"))
+    budget = WECHAT_LIMIT - len(("\n" + tail).encode("utf-8")) - _CHANNEL_ROOM
     if len(text.encode("utf-8")) <= budget:
         return f"{text}\n{tail}"
     more = "……（答复较长，已截取开头；自评结束后可再问一次查看全文）"
