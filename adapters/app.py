@@ -164,9 +164,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
                               "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
-    from jixiao.adapters import helpdesk, web, wechat
+    from jixiao.adapters import criteria_admin, helpdesk, web, wechat
 
     app.include_router(web.router)
+    app.include_router(criteria_admin.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")

@@ -11,9 +11,11 @@ assistant, and keeps the assessment resumable across turns, days and processes.
 - otherwise a request to assess (intent "assess", or 自评) starts the engine with the industry and
   grade the message named; helpdesk-approved answers (`curated.lookup`) come next; then the assistant.
 
-State lives in SQLite under `settings.data_dir` (engine sessions in `assess.db`); turns of one user
-are serialised by a striped lock, and the assistant (whose conversation store shares one SQLite
-connection) is used under a lock, so one Dialogue serves a FastAPI process.
+Assessment sessions live in the one database (`jixiao.db`, table `assess_sessions`; SQLite or PostgreSQL,
+shared by every process); turns of one user are serialised by a striped lock, and the assistant (whose
+conversation store shares one SQLite connection) is used under a lock, so one Dialogue serves a FastAPI
+process. A finished assessment answers first with a short result (one WeChat message, ≤ 600 bytes); "详细"
+sends the full report; on the web the full report follows the short result in the same answer.
 """
 from __future__ import annotations
 
@@ -25,9 +27,15 @@ import zlib
 from pathlib import Path
 from typing import Protocol
 
-from jixiao.bot.answer import Answer
+from sqlalchemy.engine import Engine
+
+from jixiao.bot.answer import WECHAT_LIMIT, Answer, split_for_wechat
 from jixiao.bot.assess.engine import AssessmentEngine, Turn, command_of
+from jixiao.bot.assess.families import lv
+from jixiao.bot.assess.pack import PackSource
+from jixiao.bot.assess.store import import_legacy
 from jixiao.bot.assess.questions import looks_like_question
+from jixiao.bot.assess.render import DETAIL_WORD, render
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
 from jixiao.settings import Settings
 
@@ -40,6 +48,7 @@ CONTINUE_LINE = "（您的自评还在进行中，回复“继续”接着做。
 PAUSED_LINE = "（您有未完成的自评，回复“继续”可接着做。）"
 _STRIPPED = " 。.！!？?，,~～"
 _LOCKS = 64
+_CHANNEL_ROOM = 200  # bytes the WeChat desk may add to an answer (the ticket number line on escalation)
 
 
 class Curated(Protocol):
@@ -60,15 +69,36 @@ def wants_assessment(text: str, u: Understanding) -> bool:
 
 
 def _is_question(text: str, u: Understanding) -> bool:
-    """A policy or tool question (as opposed to an attempt at answering the pending question)."""
-    return u.intent in TOOL_INTENTS or (u.intent == "policy" and looks_like_question(text)) or bool(u.personal)
+    """A clear question (question marks, 吗, 什么意思 …: answer_forms.yaml), not a description of the enterprise;
+    only such a message leaves the assessment flow."""
+    return looks_like_question(text) and (u.intent in TOOL_INTENTS or u.intent == "policy" or bool(u.personal))
 
 
 def _summary(result) -> dict:
+    """What the helpdesk gets with 转人工: the answers, the ceiling with its reasons, the short boards."""
     return {"found": True, "industry": result.industry, "branch": result.branch, "target": result.target,
             "estimate": result.estimate, "estimate_text": result.estimate_text, "ceiling": result.ceiling,
-            "barred": result.barred, "bar_findings": list(result.bar_findings),
-            "short_boards": list(result.short_boards), "evidence": list(result.evidence)}
+            "ceiling_reasons": list(result.ceiling_reasons), "barred": result.barred,
+            "bar_findings": list(result.bar_findings), "short_boards": list(result.short_boards),
+            "evidence": list(result.evidence), "answers": list(result.answers), "short": result.short}
+
+
+def _handover_line(result) -> str:
+    """One line for the 转人工 reply (and so the ticket's draft): the ceiling and the top short boards."""
+    grade = f"可能等级{result.estimate}" if result.estimate else f"最高可能{lv(result.ceiling)}" if result.ceiling \
+        else "暂无法估计等级"
+    boards = "；".join(f"{i}. {b.split('（')[0][:30]}" for i, b in enumerate(result.short_boards[:3], 1))
+    return f"已附上您本次的自评结果供帮办人员参考：{result.industry}，{grade}" + (f"；短板：{boards}" if boards else "") + "。"
+
+
+def _one_message(text: str, tail: str) -> str:
+    """`text` cut to one WeChat message with `tail`, so the next 继续 reaches the assessment, not a held part."""
+    budget = WECHAT_LIMIT - len(("\n" + tail).encode("utf-8")) - _CHANNEL_ROOM
+    if len(text.encode("utf-8")) <= budget:
+        return f"{text}\n{tail}"
+    more = "……（答复较长，已截取开头；自评结束后可再问一次查看全文）"
+    first = split_for_wechat(text, budget - len(more.encode("utf-8")))[0]
+    return f"{first}{more}\n{tail}"
 
 
 class Dialogue:
@@ -102,6 +132,10 @@ class Dialogue:
         if status == "active":
             return self._in_flow(user_id, text, channel)
         u = understand(text)
+        if status == "done" and bare == DETAIL_WORD:
+            report = self.engine.report(user_id)
+            if report:
+                return Answer(report, [], [], confidence=1.0, intent="assess"), True
         if bare in CONTINUE_WORDS or bare == "重新开始":
             if status == "paused" and bare != "重新开始":
                 return self._assess(self.engine.resume(user_id)), True
@@ -121,7 +155,7 @@ class Dialogue:
         if status == "done" and (u.intent == "human" or answer.escalate):
             result = self.engine.result(user_id)
             if result is not None:  # hand the helpdesk the assessment the user just made
-                answer = dataclasses.replace(answer, text=f"{answer.text}\n已附上您本次的自评结果，供帮办人员参考。",
+                answer = dataclasses.replace(answer, text=f"{answer.text}\n{_handover_line(result)}",
                                              tools=[*answer.tools, {
                     "name": "self_assessment", "args": {"user_id": user_id}, "result": _summary(result)}])
         return answer, own
@@ -131,7 +165,7 @@ class Dialogue:
         if bare in CONTINUE_WORDS:
             return self._assess(self.engine.resume(user_id)), True
         if command_of(text):
-            return self._assess(self.engine.handle(user_id, text)), True
+            return self._assess(self.engine.handle(user_id, text), channel=channel), True
         u = understand(text)
         if u.intent == "human":
             answer, own = self._answer(user_id, text, channel, curated=False)
@@ -141,16 +175,18 @@ class Dialogue:
             industry_reply = pending is not None and pending.kind == "industry" and u.intent not in (
                 "tool_review", "tool_incentives")
             if not looks_like_question(text) or industry_reply:
-                return self._assess(self.engine.handle(user_id, text)), True
+                return self._assess(self.engine.handle(user_id, text), channel=channel), True
         if _is_question(text, u):
             answer, own = self._answer(user_id, text, channel)
-            return dataclasses.replace(answer, text=f"{answer.text}\n{CONTINUE_LINE}"), own
+            tail = CONTINUE_LINE
+            body = _one_message(answer.text, tail) if channel == "wechat" else f"{answer.text}\n{tail}"
+            return dataclasses.replace(answer, text=body), own
         if wants_assessment(text, u):
             turn = self.engine.resume(user_id)
             return self._assess(turn, "您的自评正在进行中（回复“重新开始”可从头做）。\n"), True
         if not bare or u.intent in ("empty", "smalltalk"):
             return self._assess(self.engine.resume(user_id)), True
-        return self._assess(self.engine.handle(user_id, text)), True  # re-asked with help
+        return self._assess(self.engine.handle(user_id, text), channel=channel), True  # re-asked with help
 
     def _start(self, user_id: str, text: str, u: Understanding) -> Turn:
         industry = None
@@ -175,10 +211,13 @@ class Dialogue:
     # ------------------------------------------------------------ answers and storage
 
     @staticmethod
-    def _assess(turn: Turn, prefix: str = "") -> Answer:
+    def _assess(turn: Turn, prefix: str = "", channel: str = "wechat") -> Answer:
         if turn.result is not None:
             r = turn.result
-            return Answer(prefix + turn.text, list(r.citations),
+            text = prefix + turn.text
+            if channel != "wechat" and turn.text == r.short:  # the web page shows the full report too
+                text += "\n\n" + render(r)
+            return Answer(text, list(r.citations),
                           [{"name": "self_assessment", "args": {}, "result": _summary(r)}],
                           escalate=False, confidence=1.0, intent="assess")
         tool = {"name": "self_assessment", "args": {},
@@ -200,11 +239,18 @@ class Dialogue:
             log.exception("storing the turn failed user_id=%s", user_id)
 
 
-def build_dialogue(settings: Settings, curated: Curated | None = None, engine=None) -> Dialogue:
-    """The assistant (`cli_ask.build_assistant`, its turns on `engine`: the one database) plus the assessment
-    engine on `<data_dir>/assess.db`."""
+def build_dialogue(settings: Settings, curated: Curated | None = None, engine: Engine | None = None) -> Dialogue:
+    """The assistant (`cli_ask.build_assistant`) and the assessment engine, both on the one database (`engine`,
+    the app's `services.engine`; else `make_engine(settings.db_url())`), with the packs of the package and of
+    `<data_dir>/criteria/` (staff packs, reloaded when one is activated)."""
     from jixiao.bot.cli_ask import build_assistant
+    from jixiao.db import make_engine
 
+    engine = engine if engine is not None else make_engine(settings.db_url())
     assistant = build_assistant(settings, engine)
-    engine = AssessmentEngine(Path(settings.data_dir) / "assess.db")
-    return Dialogue(assistant, engine, curated)
+    packs = PackSource(Path(settings.data_dir) / "criteria")
+    assess = AssessmentEngine(engine, packs=packs)
+    legacy = Path(settings.data_dir) / "assess.db"
+    if legacy.is_file():  # sessions of the former separate file (before issue #15): moved in once
+        log.info("assessment sessions imported from %s count=%d", legacy, import_legacy(assess.store, legacy))
+    return Dialogue(assistant, assess, curated)

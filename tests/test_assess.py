@@ -13,8 +13,8 @@ NO_BARS = ["2", "2", "2"]
 
 
 def printing(variant: str, pct: str, target: str = "A", bars=NO_BARS) -> list[str]:
-    # industry, branch, target, 3 bars, 装备水平, ink variant, ink %, then the remaining families
-    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 7]
+    # industry, branch, target, 3 bars, 装备水平, ink variant, ink %, the remaining families, the common 门禁 checks
+    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 9]  # 6 families + 3 common checks
 
 
 def outcome(result: dict, family: str) -> dict:
@@ -45,8 +45,11 @@ def test_flexo_absorbent_90_is_stuck_at_b(tmp_path):
 
 def test_below_loaded_threshold_gives_no_grade(tmp_path):
     r = run_script(printing("3", "50"), tmp_path / "a.db")["result"]
-    assert outcome(r, "raw_materials")["status"] == "below_loaded"
-    assert r["ceiling"] is None and r["estimate"] is None
+    ink = outcome(r, "raw_materials")
+    assert ink["status"] == "below_loaded" and ink["failed"] == "B" and ink["grade"] is None
+    # below B's loaded threshold: at most C, never a guessed C or D
+    assert r["ceiling"] == "C" and r["estimate"] is None
+    assert r["ceiling_reasons"][0].startswith("原辅材料") and "未达B级" in r["ceiling_reasons"][0]
 
 
 def test_barred_enterprise_cannot_get_a_or_b(tmp_path):
@@ -66,12 +69,15 @@ def test_ambiguous_industry_asks_with_numbered_candidates(tmp_path):
 
 
 def test_industry_without_pack_guesses_no_grade(tmp_path):
-    answers = ["铸造", "1", "A", *NO_BARS, "1", "1", "车间已全部密闭并配套布袋除尘", "2", "3", "1", "1", "1", "1"]
+    # 铸件（冲天炉）: no 铸造 row is loaded for this branch; only the common 门禁 pack grades anything
+    answers = ["铸造", "1", "A", *NO_BARS, "1", "1", "车间已全部密闭并配套布袋除尘", "2", "3", "1", "1", "1",
+               "有的", "是的", "对"]
     r = run_script(answers, tmp_path / "a.db")["result"]
     assert r["industry"] == "铸造"
-    assert r["estimate"] is None and r["ceiling"] is None
+    assert r["estimate"] is None and r["ceiling"] == "A"  # the common rows allow A; nothing else is judged
     assert r["estimate_text"].startswith("暂无法估计：") and "无组织排放" in r["estimate_text"]
-    assert all(o["grade"] is None for o in r["indicators"])
+    assert all(o["grade"] is None for o in r["indicators"] if o["pack"] != "common-transport.yaml")
+    assert [o["grade"] for o in r["indicators"] if o["pack"] == "common-transport.yaml"] == ["A", "A"]
     assert all("技术指南" in o["requirement"] for o in r["indicators"] if o["status"] == "no_threshold")
     # the answer is recorded as given, the evidence comes from attachment 5, the threshold's home is named
     treatment = outcome(r, "treatment")
@@ -164,14 +170,16 @@ def test_broken_pack_names_file_and_line(tmp_path):
 
 def test_result_facts_cite_documents_and_fit_wechat(tmp_path):
     # the longest result: barred, every family a gap, offset variant with two checks
-    answers = ["包装印刷", "1", "A", "1", "1", "3", "3", "5", "90", "2", *["3"] * 7]
+    answers = ["包装印刷", "1", "A", "1", "1", "3", "3", "5", "90", "2", *["3"] * 6, "没有", "没有", "没有"]
     r = run_script(answers, tmp_path / "a.db")["result"]
+    assert len(r["short"].encode()) <= 600 and r["short"].index("未批先建") < r["short"].index("最高可能")
     assert r["bar_findings"] == ["未批先建", "超许可排放"] and r["estimate"] is None
     assert r["estimate_text"].startswith("暂无法估计：前置条件（未批先建、超许可排放）")
     assert r["short_boards"][:2] == ["前置条件：上一年度存在未批先建", "前置条件：上一年度存在超许可排放"]
     assert r["short_boards"][2].startswith("原辅材料")  # the loaded threshold it misses comes next
-    assert [b.split("（")[0] for b in r["short_boards"][3:6]] == ["无组织排放", "监测监控水平", "运输监管/门禁"]
-    assert "三（二）点名" in r["short_boards"][3] and r["short_boards"][6] == "装备水平/能源类型（尚未开展）"
+    assert [b.split("：")[0] for b in r["short_boards"][3:5]] == ["运输监管·门禁视频系统", "运输监管·视频与台账保存期限"]
+    assert [b.split("（")[0] for b in r["short_boards"][5:7]] == ["无组织排放", "监测监控水平"]
+    assert "三（二）点名" in r["short_boards"][5] and r["short_boards"][7] == "装备水平/能源类型（尚未开展）"
     assert len(r["parts"]) <= 3 and all(len(p.encode()) <= WECHAT_LIMIT for p in r["parts"])
     assert "其余部分" not in r["parts"][-1] and r["parts"][-1].rstrip().endswith("转人工”，我们把本次自评结果转给帮办人员。")
     docs = {c["doc_id"] for c in r["citations"]}
@@ -218,13 +226,13 @@ def test_weakest_link_estimate_when_every_family_has_a_threshold(tmp_path):
     values = ["70"] * 9
     values[4] = "45"  # 无组织排放 only reaches B
     turn = None
-    for a in ["包装印刷", "1", "A", *NO_BARS, *[x for v in values for x in ("1", v)]]:
+    for a in ["包装印刷", "1", "A", *NO_BARS, *values]:  # one variant each: no variant question
         turn = engine.handle("u", a)
     assert turn.done
     r = turn.result
     assert r.estimate == "B" and r.ceiling == "B" and r.not_estimable == ()
     assert r.estimate_text.startswith("B（按短板原则")
-    assert r.short_boards == ("fugitive（v）：45%，未达A级要求",)
+    assert r.short_boards == ("fugitive：45%，未达A级要求",)
 
 
 def test_start_with_industry_and_target_named_in_the_opening_message(tmp_path):
@@ -270,3 +278,58 @@ def test_assess_interactive_on_stdin(tmp_path):
     assert "贵企业希望申报哪个等级" in out.stdout and "不是对当前问题的回答" in out.stdout
     assert "已保存自评进度" in out.stdout
     assert AssessmentEngine(tmp_path / "a.db").pending("t").id == "bar_unapproved"
+
+
+FOUNDRY = ["铸造", "2", "B", *NO_BARS, "1", "1", "1", "1", "1", "4", *["1"] * 5]
+
+
+def test_foundry_without_gate_control_is_held_below_b_with_reason_and_source(tmp_path):
+    r = run_script([*FOUNDRY, "没有", "有", "有"], tmp_path / "a.db")["result"]
+    assert r["ceiling"] == "C" and r["estimate"] is None  # automated line allows A; no 门禁 holds it below B
+    gate = next(o for o in r["indicators"] if o["name"] == "运输监管·门禁视频系统")
+    assert gate["status"] == "below_loaded" and gate["failed"] == "B" and gate["pack"] == "common-transport.yaml"
+    assert any("二手资料" in b and "HJ 1321" in b for b in gate["basis"])
+    reason = r["ceiling_reasons"][0]
+    assert reason.startswith("运输监管·门禁视频系统：否，未达B级要求") and "《移动源应急管理技术指南》" in reason
+    assert "mee-mobile-source-guide" in {c["doc_id"] for c in r["citations"]}
+    with_gate = run_script([*FOUNDRY, "有", "有", "有"], tmp_path / "b.db")["result"]
+    assert with_gate["ceiling"] == "A"
+    equipment = next(o for o in with_gate["indicators"] if o["family"] == "equipment")
+    assert equipment["grade"] == "A" and "许昌" in equipment["basis"][0]
+
+
+def test_foundry_treatment_rows_are_known_requirements_without_a_grade(tmp_path):
+    answers = ["铸造", "2", "B", *NO_BARS, "1", "2", "1", "否", "是", "2", "否", *["1"] * 5, "有", "有", "有"]
+    r = run_script(answers, tmp_path / "a.db")["result"]
+    dust = next(o for o in r["indicators"] if o["name"] == "污染治理技术·颗粒物")
+    assert dust["status"] == "reference" and dust["grade"] is None and "等级归属待核实" in dust["requirement"]
+    assert any(b.startswith("污染治理技术·颗粒物：未满足已知要求") for b in r["short_boards"])
+    assert any(b.startswith("污染治理技术·VOCs") for b in r["short_boards"])
+    assert r["ceiling"] == "B" and "污染治理技术·颗粒物" in r["not_estimable"]  # not graded, so no estimate
+
+
+def test_cement_result_says_what_the_grade_means_in_a_warning(tmp_path):
+    r = run_script(["水泥", "1", "B", *NO_BARS, *["1"] * 9, "有", "有", "有"], tmp_path / "a.db")["result"]
+    assert r["ceiling"] == "A" and r["warning"].startswith("A级企业在重污染天气预警期间：")
+    assert "二手资料" in r["warning"] and "预警期间" in r["short"]
+    no_gate = run_script(["水泥", "1", "B", *NO_BARS, *["1"] * 9, "没有", "有", "有"], tmp_path / "b.db")["result"]
+    assert no_gate["ceiling"] == "C" and "以生产线计停产50%" in no_gate["warning"]
+    printing_r = run_script(printing("1", "65"), tmp_path / "c.db")["result"]
+    assert printing_r["warning"] is None  # no document found says it for 包装印刷: nothing invented
+
+
+def test_common_pack_is_national_only():
+    from jixiao.bot.assess.pack import load_packs
+    packs = load_packs()
+    assert [p.industry for p in packs.applicable("铸造", "铸件（冲天炉）", ("A", "B", "C", "D"))] == ["*"]
+    assert packs.applicable("汽修行业", None, ("地方绩效引领", "地方非绩效引领")) == []
+    assert packs.applicable("长流程联合钢铁", "独立烧结、球团", ()) == []  # 管控类型“其他”: no A/B to apply for
+    assert [p.industry for p in packs.applicable("铁合金", "电解锰", ("绩效引领", "非绩效引领"))] == ["*"]
+
+
+def test_unclear_gate_answer_is_not_judged_a_failure(tmp_path):
+    r = run_script([*FOUNDRY, "不清楚", "有", "有"], tmp_path / "a.db")["result"]
+    gate = next(o for o in r["indicators"] if o["name"] == "运输监管·门禁视频系统")
+    assert gate["status"] == "unanswered" and gate["grade"] is None
+    assert r["ceiling"] == "A" and "运输监管·门禁视频系统" in r["not_estimable"]
+    assert any(b.startswith("运输监管·门禁视频系统（不清楚") for b in r["short_boards"])

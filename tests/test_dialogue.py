@@ -19,17 +19,17 @@ NO_BARS = ["2", "2", "2"]
 
 
 def printing(variant: str, pct: str, target: str = "A", bars=NO_BARS) -> list[str]:
-    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 7]
+    return ["包装印刷", "1", target, *bars, "1", variant, pct, *["1"] * 9]  # 6 families + 3 common checks
 
 
 SCRIPTS = {  # the scripted dialogues of issue #5 (answers after the industry question is asked)
     "printing_a": printing("1", "65"),
     "printing_flexo_b": printing("3", "90%"),
     "barred": printing("1", "65", bars=["1", "2", "2"]),
-    "ambiguous": ["喷漆", "4", "1", "A", *NO_BARS, *["1"] * 9],
-    "no_pack": ["铸造", "1", "A", *NO_BARS, *["1"] * 9],
+    "ambiguous": ["喷漆", "4", "1", "A", *NO_BARS, *["1"] * 11],  # 8 families + 3 common 门禁 checks
+    "no_pack": ["铸造", "1", "A", *NO_BARS, *["1"] * 11],
     "local": ["汽修", "1", *NO_BARS, *["1"] * 9],
-    "invalid": ["xyzxyz", "包装印刷", "1", "A", "是不是", *NO_BARS, "1", "3", "150", "九十", "90", *["1"] * 7],
+    "invalid": ["xyzxyz", "包装印刷", "1", "A", "是不是", *NO_BARS, "1", "3", "150", "很多", "90", *["1"] * 9],
 }
 
 
@@ -97,7 +97,7 @@ def test_policy_question_mid_flow_then_continue(tmp_path):
 def test_invalid_answer_is_re_asked_not_sent_to_the_assistant(tmp_path):
     d = make(tmp_path)
     play(d, "u", ["自评", "包装印刷", "1", "A", *NO_BARS, "1", "3"])
-    a = d.reply("u", "大概八成")
+    a = d.reply("u", "很多")
     assert a.intent == "assess" and "0到100" in a.text
     assert a.tools[0]["result"]["question_id"] == "ind:ink_share:low_voc_ink_pct"
 
@@ -159,15 +159,68 @@ def test_build_dialogue_uses_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("JIXIAO_DATA_DIR", str(tmp_path / "data"))
     d = build_dialogue(Settings())
     d.reply("u", "自评")
-    assert (tmp_path / "data" / "assess.db").exists()
+    assert (tmp_path / "data" / "jixiao.db").exists() and not (tmp_path / "data" / "assess.db").exists()
     assert build_dialogue(Settings()).engine.status("u") == "active"
 
 
 def test_chat_command_runs_the_assessment(tmp_path):
-    lines = ["自评", "包装印刷", "1", "评上B级有什么好处？", "继续", "A", *NO_BARS, "1", "3", "90", *["1"] * 7,
+    lines = ["自评", "包装印刷", "1", "评上B级有什么好处？", "继续", "A", *NO_BARS, "1", "3", "90", *["1"] * 9,
              "转人工", "退出"]
     out = subprocess.run([sys.executable, "-m", "jixiao", "chat", "--user", "t"], input="\n".join(lines) + "\n",
                          capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     assert "贵企业希望申报哪个等级" in out.stdout and "惠企措施" in out.stdout
     assert "【自评结果】包装印刷" in out.stdout and "已为您记录转人工请求" in out.stdout
+
+
+class LongAssistant:
+    """A stand-in for the assistant whose answers are longer than one WeChat message (5 KB)."""
+
+    store = None
+
+    def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
+        return Answer("门禁系统是指……" + "按照移动源应急管理要求，出入口应安装门禁视频系统。" * 120, intent="policy",
+                      confidence=0.9)
+
+
+def test_long_answer_mid_flow_fits_one_wechat_message_so_continue_resumes_at_once(tmp_path):
+    from jixiao.bot.answer import WECHAT_LIMIT
+    d = Dialogue(LongAssistant(), AssessmentEngine(tmp_path / "assess.db"))
+    play(d, "wx", ["自评", "包装印刷", "1"])
+    side = d.reply("wx", "门禁系统是什么意思？", channel="wechat")
+    assert len(side.text.encode()) <= WECHAT_LIMIT and side.text.endswith(CONTINUE_LINE) and "已截取开头" in side.text
+    web = d.reply("web", "自评"), d.reply("web", "包装印刷"), d.reply("web", "门禁系统是什么意思？", channel="web")
+    assert len(web[-1].text.encode()) > WECHAT_LIMIT  # the web page shows it whole
+    assert d.reply("wx", "继续", channel="wechat").tools[0]["result"]["question_id"] == "target"
+
+
+def test_descriptions_stay_in_the_flow_and_only_clear_questions_leave(tmp_path):
+    d = make(tmp_path)
+    play(d, "u", ["自评", "包装印刷", "1", "A", "没有", "无", "没有吧应该", "已完成", "3"])
+    a = d.reply("u", "我们用的水性油墨，VOCs含量大概5%")
+    assert a.intent == "assess" and a.tools[0]["result"]["question_id"] == "ind:ink_share:low_voc_ink_pct"
+    assert d.reply("u", "大概八成五").tools[0]["result"]["question_id"] == "fam:treatment"
+    side = d.reply("u", "低VOCs油墨是什么意思？")
+    assert side.intent != "assess" and side.text.endswith(CONTINUE_LINE)
+
+
+def test_result_short_first_full_on_detail_and_on_the_web(tmp_path):
+    d = make(tmp_path)
+    wx = play(d, "wx", ["自评", *SCRIPTS["printing_flexo_b"]])[-1]
+    d2 = [d.reply("wx2", line, channel="wechat") for line in ["自评", *SCRIPTS["printing_flexo_b"]]][-1]
+    assert len(d2.text.encode()) <= 600 and "完整报告" not in d2.text.split("\n")[0]
+    assert "【自评结果·完整报告】" in wx.text  # cli/web: the full report follows the short result
+    detail = d.reply("wx2", "详细", channel="wechat")
+    assert detail.intent == "assess" and detail.text.startswith("【自评结果·完整报告】") and "惠企措施" in detail.text
+
+
+def test_handover_carries_answers_ceiling_and_short_boards(tmp_path):
+    d = make(tmp_path)
+    play(d, "u", ["自评", *SCRIPTS["printing_flexo_b"]])
+    human = d.reply("u", "转人工")
+    result = next(t for t in human.tools if t["name"] == "self_assessment")["result"]
+    assert result["ceiling"] == "B" and result["ceiling_reasons"][0].startswith("原辅材料")
+    assert result["short_boards"] and len(result["short"].encode()) <= 600
+    asked = {a["question"]: a["answer"] for a in result["answers"]}
+    assert asked["贵企业希望申报哪个等级？"] == "A" and asked["低VOCs含量油墨占油墨总用量的比例是多少（%）？"] == "90%"
+    assert "最高可能B级" in human.text and "短板" in human.text  # so the ticket's draft carries it too

@@ -1,24 +1,27 @@
-"""Guided, resumable plain-text self-assessment; state per user in SQLite.
+"""Guided, resumable plain-text self-assessment; state per user in the one database.
 
 `AssessmentEngine(db_path).handle(user_id, text)` returns one `Turn`. Commands: 返回 / 跳过 /
 重新开始 / 退出. Input that is not an answer (a question such as “评上B级有什么好处？”) comes back with
 `not_an_answer=True` and the pending question repeated, so the caller can answer it first.
-Every call opens its own SQLite connection (WAL), so one engine serves concurrent users; the caller
-serialises turns of one user (see `jixiao.bot.dialogue`).
+State lives in `assess_sessions` of `jixiao.db` (SQLite or PostgreSQL, see `store.py`); every call is its own
+transaction, so one engine serves concurrent users and several processes; the caller serialises turns of one
+user (see `jixiao.bot.dialogue`).
 """
 from __future__ import annotations
 
-import json
-import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jixiao.bot.assess.pack import Packs, default_packs
-from jixiao.bot.assess.questions import SKIPPED, Invalid, Question, looks_like_question, next_question, parse
+from sqlalchemy.engine import Engine
+
+from jixiao.bot.assess.pack import Packs, PackSource
+from jixiao.bot.assess.store import SessionStore
+from jixiao.bot.assess import answers as natural
+from jixiao.bot.assess.families import BY_ID
+from jixiao.bot.assess.questions import (SKIPPED, Invalid, Question, later_question, looks_like_question,
+                                         next_question, parse)
 from jixiao.bot.assess.result import AssessmentResult, build_result
+from jixiao.bot.assess.render import DETAIL_WORD, render
 
 COMMANDS = {"返回": "back", "上一步": "back", "跳过": "skip", "重新开始": "restart", "重来": "restart", "退出": "quit"}
 HINT = "（可回复：返回 / 跳过 / 重新开始 / 退出）"
@@ -41,41 +44,25 @@ class Turn:
 
 
 class AssessmentEngine:
-    def __init__(self, db_path: Path | str, packs: Packs | None = None) -> None:
-        self.db_path = Path(db_path)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.packs = packs or default_packs()  # validated at load: a broken pack fails here
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS sessions (user_id TEXT PRIMARY KEY, state TEXT NOT NULL, "
-                       "updated_at REAL NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS turns (user_id TEXT, at REAL, input TEXT, question_id TEXT, "
-                       "not_an_answer INTEGER, done INTEGER)")
+    def __init__(self, db: Engine | Path | str, packs: Packs | PackSource | None = None) -> None:
+        """`db`: the shared SQLAlchemy engine (`jixiao.db.make_engine(settings.db_url())`), or a SQLite path."""
+        self.store = SessionStore(db)
+        self._packs = packs if packs is not None else PackSource()  # validated at load: a broken pack fails here
+        self.packs  # noqa: B018  (load now, not on the first turn)
 
-    # ------------------------------------------------------------ storage
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            with conn:  # commit on success, roll back on error
-                yield conn
-        finally:
-            conn.close()
+    @property
+    def packs(self) -> Packs:
+        """The packs in force; a `PackSource` reloads when staff activate a pack in the data directory."""
+        return self._packs.current() if isinstance(self._packs, PackSource) else self._packs
 
     def _load(self, user_id: str) -> dict | None:
-        with self._db() as db:
-            row = db.execute("SELECT state FROM sessions WHERE user_id = ?", (user_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self.store.load(user_id)
 
     def _save(self, user_id: str, state: dict) -> None:
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
-                       (user_id, json.dumps(state, ensure_ascii=False), time.time()))
+        self.store.save(user_id, state)
 
     def _log(self, user_id: str, text: str, turn: Turn) -> None:
-        with self._db() as db:
-            db.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
-                       (user_id, time.time(), text, turn.question_id, int(turn.not_an_answer), int(turn.done)))
+        self.store.log(user_id, text, turn.question_id, turn.not_an_answer, turn.done)
 
     # ------------------------------------------------------------ API
     def start(self, user_id: str, industry: dict | None = None, target: str | None = None) -> Turn:
@@ -161,7 +148,7 @@ class AssessmentEngine:
                 self._save(user_id, state)
             return Turn("已保存自评进度。下次回复“继续”即可从当前问题接着做。", question_id=q.id if q else None)
         if q is None:
-            return self._finish(state)
+            return self._finish(state, full=text.strip("。.！! ") == DETAIL_WORD)
         state.pop("paused", None)
         if command == "back":
             if state["order"]:
@@ -172,6 +159,8 @@ class AssessmentEngine:
             if not q.skippable:
                 return self._ask(user_id, state, prefix="这个问题不能跳过。\n")
             return self._record(user_id, state, q, SKIPPED)
+        if (kept := self._keep_for_later(user_id, state, q, text)) is not None:
+            return kept
         try:
             value = parse(q, text)
         except Invalid as exc:
@@ -183,6 +172,22 @@ class AssessmentEngine:
         return self._record(user_id, state, q, value)
 
     # ------------------------------------------------------------ helpers
+    def _keep_for_later(self, user_id: str, state: dict, q: Question, text: str) -> Turn | None:
+        """A description of another indicator (门禁 at the 原辅材料 question) is kept for that indicator's
+        question, used when it comes, instead of being taken as this answer; None when it is not one."""
+        if q.family is None or len(text) < 4 or looks_like_question(text):
+            return None
+        named = natural.families_in(text)
+        if not named or q.family in named:
+            return None
+        later = later_question(state["answers"], self.packs, named, q)
+        if later is None:
+            return None
+        state.setdefault("hints", {})[later.id] = text
+        self._save(user_id, state)
+        names = "、".join(BY_ID[f].name for f in sorted(named) if f in BY_ID)
+        return self._ask(user_id, state, prefix=f"已记下您关于{names}的说明，问到该项时会用上。先回答当前问题：\n")
+
     def _record(self, user_id: str, state: dict, q: Question, value) -> Turn:
         state["answers"][q.id] = value
         state["order"].append(q.id)
@@ -220,6 +225,12 @@ class AssessmentEngine:
             body += f"\n{q.help}"
         return Turn(f"{prefix}{body}\n{HINT}", labels, False, None, not_an_answer, q.id)
 
-    def _finish(self, state: dict) -> Turn:
+    def _finish(self, state: dict, full: bool = False) -> Turn:
+        """The short result (one WeChat message); the full report when `full` (on 详细)."""
         result = build_result(state["answers"], self.packs)
-        return Turn("".join(result.parts), (), True, result, False, None)
+        return Turn(render(result) if full else result.short, (), True, result, False, None)
+
+    def report(self, user_id: str) -> str | None:
+        """The full report of a finished assessment (sent on 详细), else None."""
+        result = self.result(user_id)
+        return render(result) if result else None

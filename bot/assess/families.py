@@ -9,6 +9,15 @@ from dataclasses import dataclass
 
 GRADE_ORDER = ("A", "B", "B-", "C", "D")  # best first; weakest link = the last one reached
 LEADING = ("绩效引领", "地方绩效引领", "地方A", "地方B")
+def lv(grade: str | None) -> str:
+    """A grade as read in a sentence: “B级”, but “绩效引领” and “地方绩效引领” stay as they are."""
+    if not grade:
+        return ""
+    return grade if "引领" in grade else f"{grade}级"
+
+
+# every grade a pack may name: the 2020 guide's, the simpler branches' and the Sichuan local guide's
+ALL_GRADES = GRADE_ORDER + ("绩效引领", "非绩效引领", "地方A", "地方B", "地方C", "地方绩效引领", "地方非绩效引领")
 
 
 @dataclass(frozen=True)

@@ -5,27 +5,27 @@ asked again; nothing else needs undoing.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
+from jixiao.bot.assess import answers as natural
 from jixiao.bot.assess.families import BARS, BY_ID, FAMILIES, STATUS_OPTIONS, YESNO_OPTIONS
-from jixiao.bot.assess.pack import Pack, Packs
+from jixiao.bot.assess.pack import Indicator, Packs
 from jixiao.bot.industry import resolve_industry, tier_scheme
 from jixiao.knowledge.industries import load_industries
 
 SKIPPED = "__skipped__"
-_QUESTION_MARKS = ("?", "？", "吗", "什么", "怎么", "如何", "为什么", "哪些", "多少", "能不能", "可以吗", "是否可以")
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
     text: str
-    kind: str  # industry | choice | percent | status
+    kind: str  # industry | choice | yesno | percent | status
     options: tuple[tuple[str, str], ...] = ()
     skippable: bool = True
     help: str = ""
+    family: str | None = None  # the indicator family asked about (families.py id)
 
 
 class Invalid(Exception):
@@ -33,7 +33,8 @@ class Invalid(Exception):
 
 
 def looks_like_question(text: str) -> bool:
-    return any(m in text for m in _QUESTION_MARKS)
+    """A clear question (the marks are in answer_forms.yaml); the only input that leaves the flow."""
+    return natural.is_question(text)
 
 
 # ---------------------------------------------------------------- context derived from answers
@@ -89,32 +90,53 @@ def sequence(answers: dict, packs: Packs):
     yield Question("target", "贵企业希望申报哪个等级？", "choice",
                    tuple((g, g) for g in grades) + (("unsure", "还不确定，先评估"),))
     for qid, text in BARS:
-        yield Question(qid, text, "choice", YESNO_OPTIONS)
-    pack = packs.find(ind, branch_of(answers))
+        yield Question(qid, text, "yesno", YESNO_OPTIONS)
     for fam in FAMILIES:
-        yield from _family_questions(fam.id, pack, answers)
+        found = packs.indicators(ind, branch_of(answers), grades, fam.id)
+        if not found:
+            yield Question(f"fam:{fam.id}", BY_ID[fam.id].question, "status", STATUS_OPTIONS,
+                           help="也可以直接用一句话描述现状。", family=fam.id)
+        for _, indicator in found:
+            yield from _indicator_questions(indicator, answers)
 
 
-def _family_questions(family: str, pack: Pack | None, answers: dict):
-    indicator = pack.indicator_for(family) if pack else None
-    if indicator is None:
-        yield Question(f"fam:{family}", BY_ID[family].question, "status", STATUS_OPTIONS,
-                       help="也可以直接用一句话描述现状。")
-        return
-    vid = f"ind:{indicator.id}:variant"
-    yield Question(vid, indicator.variant_question, "choice",
-                   tuple((v.id, v.label) for v in indicator.variants) + (("na", "不涉及印刷工序"),))
-    variant = next((v for v in indicator.variants if v.id == answers.get(vid)), None)
+def variant_of(indicator: Indicator, answers: dict):
+    """The variant chosen (the only one when there is one), or None (not chosen / not applicable)."""
+    if len(indicator.variants) == 1:
+        return indicator.variants[0]
+    return next((v for v in indicator.variants if v.id == answers.get(f"ind:{indicator.id}:variant")), None)
+
+
+def _indicator_questions(indicator: Indicator, answers: dict):
+    if len(indicator.variants) > 1:
+        yield Question(f"ind:{indicator.id}:variant", indicator.variant_question, "choice",
+                       tuple((v.id, v.label) for v in indicator.variants) + (("na", indicator.na_label),),
+                       family=indicator.family)
+    variant = variant_of(indicator, answers)
     for check in variant.checks if variant else ():
+        qid = f"ind:{indicator.id}:{check.id}"
+        fam = indicator.family
         if check.kind == "percent":
-            yield Question(f"ind:{indicator.id}:{check.id}", check.question, "percent",
-                           help="请回复0到100之间的数字，例如 85 或 85%。")
+            yield Question(qid, check.question, "percent", help="请回复0到100之间的数字，例如 85、85% 或“大概八成”。"
+                           + (f"（{variant.note}）" if variant.note else ""), family=fam)
+        elif check.kind == "choice":
+            yield Question(qid, check.question, "choice", tuple((o.id, o.label) for o in check.options), family=fam)
         else:
-            yield Question(f"ind:{indicator.id}:{check.id}", check.question, "choice", YESNO_OPTIONS)
+            yield Question(qid, check.question, "yesno", YESNO_OPTIONS, family=fam)
 
 
 def next_question(answers: dict, packs: Packs) -> Question | None:
     return next((q for q in sequence(answers, packs) if q.id not in answers), None)
+
+
+def later_question(answers: dict, packs: Packs, families: set[str], current: Question) -> Question | None:
+    """The first unanswered question about one of `families` after `current`, that a description can answer."""
+    seen = False
+    for q in sequence(answers, packs):
+        seen = seen or q.id == current.id
+        if seen and q.id not in answers and q.family in families and q.kind in ("status", "yesno", "percent"):
+            return q
+    return None
 
 
 # ---------------------------------------------------------------- parsing
@@ -129,16 +151,31 @@ def parse(q: Question, text: str):
     if q.kind == "industry":
         return _parse_industry(t)
     if q.kind == "percent":
-        m = re.fullmatch(r"(?:百分之)?(\d+(?:\.\d+)?)\s*%?", t.replace("％", "%"))
-        if not m or not 0 <= float(m.group(1)) <= 100:
-            raise Invalid("请回复0到100之间的数字（百分比），例如 85。")
-        return float(m.group(1))
+        return _parse_percent(t)
     chosen = _pick(q.options, t)
     if chosen is not None:
         return chosen
-    if q.kind == "status" and len(t) >= 4 and not looks_like_question(t):
-        return {"status": "described", "note": t}  # free description recorded as given
+    if q.kind == "yesno" and (said := natural.yesno(t)):
+        return said
+    if q.kind == "status":
+        if said := natural.status(t):
+            return said
+        if len(t) >= 4 and not looks_like_question(t):
+            return {"status": "described", "note": t}  # free description recorded as given
+    if q.kind == "yesno":
+        raise Invalid("请回复“有/是”或“没有/否”（也可回复编号 1-3）。")
     raise Invalid(f"请回复选项编号（1-{len(q.options)}）或选项文字。")
+
+
+def _parse_percent(t: str) -> float:
+    try:
+        value = natural.percent(t)
+    except natural.NotShare as exc:
+        raise Invalid(f"您说的{exc.value:g}%看起来是{exc.cue}，不是这里问的比例。如果全部使用这类材料，请回复 100；"
+                      "部分使用，请回复大致比例，例如“六成”。") from exc
+    if value is None:
+        raise Invalid("请回复0到100之间的数字（百分比），例如 85、85% 或“大概八成”。")
+    return value
 
 
 def _pick(options: tuple[tuple[str, str], ...], t: str) -> str | None:

@@ -8,32 +8,18 @@ import json
 import re
 from dataclasses import dataclass
 
-from jixiao.bot.answer import WECHAT_LIMIT, citation, doc_title, split_for_wechat
-from jixiao.bot.assess.families import BAR_NAMES, BARS, BY_ID, FAMILIES, GRADE_ORDER, STATUS_LABELS
-from jixiao.bot.assess.pack import Packs, variant_grade
-from jixiao.bot.assess.questions import SKIPPED, branch_of, grades_of, industry_of
+from jixiao.bot.answer import WECHAT_LIMIT, citation, split_for_wechat
+from jixiao.bot.assess.families import BAR_NAMES, BARS, BY_ID, GRADE_ORDER, lv
+from jixiao.bot.assess.outcomes import GAP, IndicatorOutcome, outcomes
+from jixiao.bot.assess.pack import Packs
+from jixiao.bot.assess.questions import SKIPPED, branch_of, grades_of, industry_of, sequence
 from jixiao.bot.incentives import FactOut, incentives, procedure_facts
 from jixiao.bot.review import review_route
 from jixiao.knowledge.industries import load_industries
 
-__all__ = ["WECHAT_LIMIT", "AssessmentResult", "IndicatorOutcome", "build_result", "render"]
+__all__ = ["WECHAT_LIMIT", "AssessmentResult", "IndicatorOutcome", "build_result"]
 
 _BARRED = ("A", "B", "B-", "绩效引领", "地方A", "地方B", "地方绩效引领")
-_GAP = {"none": 0, "partial": 1, "unknown": 2}  # status answers that make a short board, worst first
-_NOT_FOUND_TEXT = "有组织、无组织等其余指标"
-
-
-@dataclass(frozen=True)
-class IndicatorOutcome:
-    family: str
-    name: str
-    status: str  # graded | below_loaded | no_threshold | skipped | not_applicable
-    grade: str | None
-    answer: str
-    requirement: str
-    evidence: tuple[str, ...]
-    basis: tuple[str, ...] = ()
-    gap: str | None = None  # none / partial / unknown for status answers
 
 
 @dataclass(frozen=True)
@@ -44,7 +30,9 @@ class AssessmentResult:
     target: str | None
     estimate: str | None  # likely grade; None when an indicator prevents an estimate
     estimate_text: str  # “A” or “暂无法估计：<indicators>”
-    ceiling: str | None  # best grade the graded indicators allow (weakest link)
+    ceiling: str | None  # best grade the indicators with loaded thresholds allow (weakest link)
+    ceiling_reasons: tuple[str, ...]  # the rows holding the ceiling down, each with what it rests on
+    ceiling_short: str  # the first of them in a few words, with its document (for the short message)
     not_estimable: tuple[str, ...]  # indicators without a loaded threshold (or unanswered)
     barred: bool
     bar_findings: tuple[str, ...]
@@ -60,7 +48,10 @@ class AssessmentResult:
     handoff: str
     notes: tuple[str, ...]
     citations: tuple[dict, ...]  # {doc_id, title, section, quote}
-    parts: tuple[str, ...]  # Chinese text, each ≤ WECHAT_LIMIT bytes
+    warning: str | None  # what the likely grade must do in a yellow/orange/red warning, where a document says it
+    answers: tuple[dict, ...]  # {question, answer} in the order asked, for the helpdesk
+    short: str = ""  # the first message: ≤ SHORT_LIMIT bytes
+    parts: tuple[str, ...] = ()  # the full report, each ≤ WECHAT_LIMIT bytes
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2)
@@ -100,45 +91,9 @@ def _threshold_home(industry: str, cites: _Cites) -> str:
     return "2020年《技术指南》（环办大气函〔2020〕340号，本助手未载入）" + cites.ref(guide.basis[0])
 
 
-def _status_outcome(fam, a, home: str) -> IndicatorOutcome:
-    status = "skipped" if a in (None, SKIPPED) else "not_applicable" if a == "na" else "no_threshold"
-    text = a.get("note", "") if isinstance(a, dict) else STATUS_LABELS.get(a, "未回答")
-    gap = a if isinstance(a, str) and a in _GAP else None
-    return IndicatorOutcome(fam.id, fam.name, status, None, text, f"门槛定义于{home}", fam.evidence, gap=gap)
-
-
-def _outcomes(answers: dict, packs: Packs, industry: str, home: str, cites: _Cites) -> list[IndicatorOutcome]:
-    pack = packs.find(industry, branch_of(answers))
-    out: list[IndicatorOutcome] = []
-    for fam in FAMILIES:
-        ind = pack.indicator_for(fam.id) if pack else None
-        if ind is None:
-            out.append(_status_outcome(fam, answers.get(f"fam:{fam.id}"), home))
-            continue
-        vid = answers.get(f"ind:{ind.id}:variant")
-        variant = next((v for v in ind.variants if v.id == vid), None)
-        if variant is None:
-            status = "not_applicable" if vid == "na" else "skipped"
-            out.append(IndicatorOutcome(fam.id, ind.name, status, None, "不涉及" if vid == "na" else "未回答",
-                                        f"门槛见{ind.name}", (ind.evidence,)))
-            continue
-        vals = {c.id: answers.get(f"ind:{ind.id}:{c.id}") for c in variant.checks}
-        vals = {k: (True if v == "yes" else False if v == "no" else v) for k, v in vals.items()}
-        grade = variant_grade(variant, vals, pack.grades)
-        req = "；".join(f"{g}级：{'，'.join(c.grades[g].text for c in variant.checks if g in c.grades)}"
-                       for g in pack.grades if any(g in c.grades for c in variant.checks))
-        shown = "，".join(f"{v:g}%" if isinstance(v, float) else {True: "是", False: "否"}.get(v, "未回答")
-                         for v in vals.values())
-        basis = tuple(f"{doc_title(b.doc_id)}{b.section}" + (f"（二手资料：{b.seen_at}，需以官方文本核实）"
-                                                             if b.secondary else "") for b in variant.basis)
-        cites.ref(*variant.basis)
-        out.append(IndicatorOutcome(fam.id, f"{ind.name}（{variant.label}）", "graded" if grade else "below_loaded",
-                                    grade, shown, req + f"（{ind.not_found}）", (ind.evidence,), basis))
-    return out
-
-
-def _rank(g: str) -> int:
-    return GRADE_ORDER.index(g) if g in GRADE_ORDER else len(GRADE_ORDER)
+def _rank(g: str, scheme: tuple[str, ...] = ()) -> int:
+    order = scheme or GRADE_ORDER
+    return order.index(g) if g in order else len(order)
 
 
 def _evidence_key(item: str) -> tuple[int, ...]:
@@ -155,11 +110,12 @@ def build_result(answers: dict, packs: Packs) -> AssessmentResult:
     findings = tuple(BAR_NAMES[q] for q, _ in BARS if answers.get(q) == "yes")
     unclear = tuple(BAR_NAMES[q] for q, _ in BARS if answers.get(q) in ("unknown", SKIPPED, None))
     home = _threshold_home(industry, cites)
-    outs = _outcomes(answers, packs, industry, home, cites)
+    outs = outcomes(answers, packs, home)
+    _cite_rows(outs, packs, cites)
+    ceiling, reasons, ceiling_short = _ceiling(outs, grades)
+    missing = tuple(o.name for o in outs if o.status in ("no_threshold", "skipped", "below_loaded", "reference",
+                                                          "unanswered"))
     graded = [o for o in outs if o.status == "graded"]
-    below = [o for o in outs if o.status == "below_loaded"]
-    ceiling = None if below else max((o.grade for o in graded), key=_rank, default=None)
-    missing = tuple(o.name for o in outs if o.status in ("no_threshold", "skipped", "below_loaded"))
     estimate = ceiling if graded and not missing else None
     barred = bool(findings)
     if barred and estimate in _BARRED:
@@ -182,11 +138,72 @@ def build_result(answers: dict, packs: Packs) -> AssessmentResult:
                             key=_evidence_key))
     cites.ref(materials.basis[2])
     handoff = "如需人工帮助，回复“转人工”，我们把本次自评结果转给帮办人员。"
-    result = AssessmentResult(industry, branch, grades, target, estimate, estimate_text, ceiling, missing, barred,
-                              findings, tuple(outs), _short_boards(outs, target, findings, cites), evidence, home,
+    warn = packs.warnings(industry, branch)
+    likely = estimate or ceiling
+    warning = (f"{lv(likely)}企业在重污染天气预警期间：{warn.grades[likely]}{cites.ref(*warn.basis)}"
+               if warn and likely in warn.grades else None)
+    result = AssessmentResult(industry, branch, grades, target, estimate, estimate_text, ceiling, reasons,
+                              ceiling_short, missing,
+                              barred, findings, tuple(outs), _short_boards(outs, target, findings, cites, grades),
+                              evidence, home,
                               review_grade, review, inc_text, how, when, handoff, tuple(notes),
-                              tuple(cites.items.values()), ())
-    return dataclasses.replace(result, parts=tuple(split_for_wechat(render(result))))
+                              tuple(cites.items.values()), warning, answers_shown(answers, packs))
+    from jixiao.bot.assess.render import render, render_short
+    return dataclasses.replace(result, short=render_short(result), parts=tuple(split_for_wechat(render(result))))
+
+
+def _cite_rows(outs: list[IndicatorOutcome], packs: Packs, cites: "_Cites") -> None:
+    """Every pack row a judgement rests on goes into the citations."""
+    for p in packs.packs:
+        for ind in p.indicators:
+            if any(o.pack and o.name.startswith(ind.name) for o in outs):
+                for v in ind.variants:
+                    cites.ref(*v.basis)
+
+
+def _ceiling(outs: list[IndicatorOutcome], scheme: tuple[str, ...]) -> tuple[str | None, tuple[str, ...], str]:
+    """The weakest grade the pack rows allow and the rows that set it (each with its basis)."""
+    allowed = [(o.grade if o.status == "graded" else o.ceiling, o) for o in outs
+               if o.status == "graded" or (o.status == "below_loaded" and o.ceiling)]
+    if not allowed:
+        return None, (), ""
+    worst = max((g for g, _ in allowed), key=lambda g: _rank(g, scheme))
+    if _rank(worst, scheme) == 0:
+        return worst, (), ""
+    rows = [o for g, o in allowed if g == worst]
+    reasons = tuple(f"{o.name}：{o.answer}，未达{lv(o.failed or _better(o.grade, scheme))}要求"
+                    f"（依据：{o.source}）" for o in rows)
+    o = rows[0]
+    docs = "、".join(dict.fromkeys(x.split("》")[0] + "》" for x in o.source.split("；")))
+    short = (f"{o.name.split('（')[0]}：{o.answer}，未达{lv(o.failed or _better(o.grade, scheme))}要求"
+             f"（依据{docs}{'，二手资料' if '二手资料' in o.source else ''}）")
+    return worst, reasons, short
+
+
+def _better(grade: str | None, scheme: tuple[str, ...]) -> str:
+    i = scheme.index(grade) if grade in scheme else 0
+    return scheme[i - 1] if i > 0 else (grade or "")
+
+
+def answers_shown(answers: dict, packs: Packs) -> tuple[dict, ...]:
+    """{question, answer} for each answered question, as the user would read them (for the helpdesk)."""
+    out = []
+    if answers.get("branch") not in (None, SKIPPED):
+        out.append({"question": "行业分支", "answer": answers["branch"]})
+    for q in sequence(answers, packs):
+        if q.id not in answers:
+            continue
+        a = answers[q.id]
+        if a == SKIPPED:
+            shown = "跳过"
+        elif isinstance(a, dict):
+            shown = a.get("industry") or a.get("note") or a.get("text") or ""
+        elif isinstance(a, float):
+            shown = f"{a:g}%"
+        else:
+            shown = dict(q.options).get(a, str(a))
+        out.append({"question": q.text, "answer": shown})
+    return tuple(out)
 
 
 def _notes(findings: tuple[str, ...], unclear: tuple[str, ...], cites: _Cites) -> list[str]:
@@ -215,16 +232,19 @@ def _how_and_when(cites: _Cites) -> tuple[str, str]:
 
 
 def _short_boards(outs: list[IndicatorOutcome], target: str | None, findings: tuple[str, ...],
-                  cites: _Cites) -> tuple[str, ...]:
+                  cites: _Cites, scheme: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Gaps ordered by impact: prior-year violations, a loaded threshold holding the grade down, the
     short boards the notice names (无组织排放、在线监测、门禁系统), then other unmet families."""
     named = _fact("cq-gate-support", "重庆").basis[1]  # 《创B争A通知》三（二）
     boards = [f"前置条件：上一年度存在{f}" for f in findings]
-    held = [o for o in outs if o.status == "below_loaded" or (o.grade and target and _rank(o.grade) > _rank(target))]
-    boards += [f"{o.name}：{o.answer}，未达{'已载入门槛' if o.status == 'below_loaded' else target + '级'}要求"
+    held = [o for o in outs if o.status == "below_loaded" or (o.grade and target and
+                                                                _rank(o.grade, scheme) > _rank(target, scheme))]
+    boards += [f"{o.name}：{o.answer}，未达"
+               f"{(lv(o.failed) if o.failed else '已载入门槛') if o.status == 'below_loaded' else lv(target)}要求"
                for o in held]
-    gaps = sorted((o for o in outs if o.status == "no_threshold" and o.gap),
-                  key=lambda o: (not BY_ID[o.family].singled_out, _GAP[o.gap]))
+    boards += [f"{o.name}：未满足已知要求（{r}）" for o in outs for r in o.unmet]
+    gaps = sorted((o for o in outs if o.status in ("no_threshold", "unanswered") and o.gap),
+                  key=lambda o: (not BY_ID[o.family].singled_out, GAP[o.gap]))
     first_named = next((o for o in gaps if BY_ID[o.family].singled_out), None)
     for o in gaps:
         why = ""
@@ -241,32 +261,3 @@ def _review_text(industry: str, branch: str | None, grade: str | None, cites: _C
     if not r.found:
         return "审核路径未能确定，请咨询区县生态环境局。"
     return r.message + cites.ref(*r.basis[:2])
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def render(r: AssessmentResult) -> str:
-    lines = [f"【自评结果】{r.industry}" + (f"·{r.branch}" if r.branch and r.branch != r.industry else "") +
-             (f"，目标等级：{r.target}" if r.target else "")]
-    lines.append(f"可能等级：{r.estimate_text}" + (f"。已载入门槛的指标最高允许：{r.ceiling}" if r.ceiling and not r.estimate
-                                                else "") + "。")
-    for o in (o for o in r.indicators if o.basis):
-        g = o.grade + "级" if o.grade else "低于已载入门槛"
-        lines.append(f"· {o.name}：{o.answer}，{g}。要求：{o.requirement}。依据：{'；'.join(o.basis)}")
-    rest = [o for o in r.indicators if not o.basis]
-    if rest:
-        lines.append(f"以下指标的门槛定义于{r.threshold_home}，只记录您的回答，不估计等级：")
-        lines.extend(f"· {o.name}：{_clip(o.answer)}" for o in rest)
-    if r.short_boards:
-        lines.append("短板（按影响排序）：" + "；".join(f"{i}. {b}" for i, b in enumerate(r.short_boards, 1)) + "。")
-    lines.append("需准备的证明材料（《申报材料大纲》附件5）：申请表、两份承诺书、要件清单、企业基本情况（一至五）、"
-                 "指标对标总表（六、1），以及六、2中的" + "、".join(r.evidence) + "。")
-    lines.append(f"审核路径（{r.review_grade or '未定'}）：{r.review}")
-    lines.append("惠企措施：" + r.incentives)
-    lines.append("如何申报：" + r.how_to_apply)
-    lines.append("何时申报：" + r.apply_when)
-    lines.extend("说明：" + n for n in r.notes)
-    lines.append(r.handoff)
-    return "\n".join(lines)
