@@ -87,8 +87,9 @@ class Answerability:
 
     def __init__(self, tagged: Callable[[str], list[tuple[str, str]]], sounds: Callable[[str], list[str]],
                  idf: Callable[[str], float], bridges: Callable[[str], list[str]] = lambda t: [],
-                 heavy: float | None = None, lexicon: Lexicon | None = None):
-        self.tagged, self.sounds, self.idf, self.bridges = tagged, sounds, idf, bridges
+                 heavy: float | None = None, lexicon: Lexicon | None = None,
+                 is_word: Callable[[str], bool] = lambda t: True):
+        self.tagged, self.sounds, self.idf, self.bridges, self.is_word = tagged, sounds, idf, bridges, is_word
         self.lexicon = lexicon or load_lexicon()
         self.heavy = heavy if heavy is not None else self.lexicon.heavy_idf
         self._stop = frozenset(self.lexicon.stopwords.words)
@@ -99,7 +100,7 @@ class Answerability:
         out = {}
         for t, flag in self.tagged(question):
             if (flag not in self.lexicon.focus_flags or t in self._stop or _NUMBERISH.match(t.upper()) or len(t) < 2
-                    or any(t in e or e in t for e in skip)):
+                    or any(t in e or e in t for e in skip) or not self.is_word(t)):
                 continue
             out[t] = self.idf(t)
         return list(out.items())

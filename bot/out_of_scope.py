@@ -28,7 +28,7 @@ def newest_document(jurisdiction: str = "重庆") -> tuple[str, str, str]:
     from jixiao.knowledge.ingest.model import load_sources
 
     docs = [d.meta for d in load_sources(SOURCES_DIR) if d.meta.jurisdiction == jurisdiction and d.meta.date]
-    best = max(docs, key=lambda m: m.date)
+    best = max(docs, key=lambda m: (m.date, not m.parent))  # a notice rather than its attachment of the same day
     return best.doc_id, doc_title(best.doc_id), best.date
 
 
@@ -58,6 +58,9 @@ def out_of_scope_answer(u: Understanding, kind: str, topic: str, nearest=None) -
     template = replies().get(kind) or replies()["not_in_docs"]
     text = template.format(topic=topic or "这个问题", newest=newest_label(), region=u.region)
     cites = []
+    if kind == "future_year":  # the date the answer rests on is the newest document's: cite it
+        doc_id, _, _ = newest_document()
+        cites.append(citation(doc_id, "发文", ""))
     if nearest is not None:
         sentence = nearest_sentence(nearest.doc_id, nearest.anchor)
         if sentence:

@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from jixiao.bot.timeplace import Clock, SystemClock, other_places, time_frame, time_words, uncovered_year
 from jixiao.bot.understanding import DEFAULT_REGION, TOOL_INTENTS, Understanding
 
 ROUTES_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon" / "routes.yaml"
@@ -45,7 +46,7 @@ class RouteRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    when: Literal["empty", "intent", "scope_rule", "tool_intent", "card", "retrieval", "always"]
+    when: Literal["empty", "intent", "scope_rule", "time_rule", "tool_intent", "card", "retrieval", "always"]
     kind: Literal[KINDS]  # type: ignore[valid-type]
     name: str = ""
     intent: str = ""
@@ -58,11 +59,16 @@ class RouteTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     routes: tuple[RouteRule, ...]
+    gates: dict[str, Literal["place", "time"]] = {}   # out-of-scope reply kind → what the question must name
 
 
 @cache
+def load_table(path: Path = ROUTES_PATH) -> RouteTable:
+    return RouteTable.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
 def load_routes(path: Path = ROUTES_PATH) -> tuple[RouteRule, ...]:
-    table = RouteTable.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    table = load_table(path)
     ids = [r.id for r in table.routes]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: route ids must be unique")
@@ -80,10 +86,13 @@ class Router:
     """`decide(u, matches)`: `matches` are this turn's card matches (best first, `retrieval.cards.CardMatch`)."""
 
     def __init__(self, rules: tuple[RouteRule, ...] | None = None, cards_by_id: dict | None = None,
-                 searchable: bool = True):
+                 searchable: bool = True, clock: Clock | None = None, tagged=None):
         self.rules = rules or load_routes()
+        self.gates = load_table().gates
         self.cards = cards_by_id or {}
         self.searchable = searchable
+        self.clock = clock or SystemClock()
+        self.tagged = tagged  # (word, part of speech) reader: names places; None without a retriever
 
     def decide(self, u: Understanding, matches: list) -> Route:
         scores = {m.kind: round(m.score, 3) for m in reversed(matches)}  # best per kind (matches are best first)
@@ -103,6 +112,8 @@ class Router:
             return Route(rule.kind, rule.name, id=f"{rule.id}:rule", reason=f"关键词意图 {u.intent}", scores=scores)
         if when == "scope_rule":
             return self._scope(rule, u, scores)
+        if when == "time_rule":
+            return self._time(rule, u, scores)
         if when == "tool_intent":
             if u.intent not in TOOL_INTENTS and u.intent != "assess":
                 return None
@@ -124,9 +135,26 @@ class Router:
             return Route("out_of_scope", kinds[0], {"flags": list(u.personal)}, f"{rule.id}:{'+'.join(u.personal)}",
                          "规则：" + "、".join(u.personal), scores)
         if u.region != DEFAULT_REGION and u.region not in DOC_REGIONS and not _is_chongqing(u.region):
-            return Route("out_of_scope", "other_place", {"region": u.region}, f"{rule.id}:region",
-                         f"地区 {u.region} 的文件未收录", scores)
+            return Route("out_of_scope", "other_place", {"region": u.region, "topic": f"{u.region}的规定"},
+                         f"{rule.id}:region", f"地区 {u.region} 的文件未收录", scores)
+        places = self._places(u)
+        if places:
+            return Route("out_of_scope", "other_place", {"region": places[0], "topic": f"{places[0]}的规定"},
+                         f"{rule.id}:place", f"地名 {places[0]} 的文件未收录", scores)
         return None
+
+    def _places(self, u: Understanding) -> list[str]:
+        return other_places(self.tagged, u.text) if self.tagged is not None else []
+
+    def _time(self, rule: RouteRule, u: Understanding, scores: dict) -> Route | None:
+        today = self.clock.today()
+        frame = time_frame(u.text, today)
+        year = uncovered_year(frame, newest_year(), today)
+        if year is None:
+            return None
+        named = f"{year}年" if str(year) in u.text else next((w for w in time_words().relative if w in u.text), "近期")
+        return Route("out_of_scope", "future_year", {"year": year, "topic": f"{named}的安排"}, f"{rule.id}:{year}",
+                     f"问 {year} 年的安排，已收录文件最新为 {newest_year()} 年", scores)
 
     def _card(self, rule: RouteRule, u: Understanding, matches: list, scores: dict) -> Route | None:
         if not matches or _elliptical(u):
@@ -138,6 +166,12 @@ class Router:
         if best.score < rival + rule.margin:
             return None
         card = self.cards.get(best.card_id)
+        gate = self.gates.get(getattr(card, "reply", ""))
+        if gate == "place" and not (self._places(u) or u.region not in (DEFAULT_REGION, *DOC_REGIONS)):
+            return None  # "石家庄的铸造厂能评几级" is like an other-place card only when a place is named
+        if gate == "time" and not time_frame(u.text, self.clock.today()).years \
+                and not time_frame(u.text, self.clock.today()).current:
+            return None
         detail = dict(scores, card=best.to_json())
         if rule.card_kind == "tool" and card is not None:
             return Route("tool", card.tool, _card_args(card, u), f"{rule.id}:{card.id}",
@@ -146,6 +180,12 @@ class Router:
             return Route("out_of_scope", card.reply, {"topic": card.topic}, f"{rule.id}:{card.id}",
                          f"文件外问题卡片“{best.question}”", detail)
         return None
+
+
+def newest_year(jurisdiction: str = DEFAULT_REGION) -> int:
+    from jixiao.bot.out_of_scope import newest_document
+
+    return int(newest_document(jurisdiction)[2][:4])
 
 
 def _is_chongqing(region: str) -> bool:

@@ -25,7 +25,8 @@ from jixiao.bot.review import is_chongqing
 from jixiao.bot.scope import known_rule
 from jixiao.bot.tool_answers import NOTICE_DOC
 from jixiao.bot.out_of_scope import out_of_scope_answer
-from jixiao.bot.route import DOC_REGIONS, Route, Router
+from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year
+from jixiao.bot.timeplace import Clock, SystemClock, time_frame
 from jixiao.bot.tools import TOOLS
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, understand
 
@@ -40,14 +41,17 @@ _DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
 
 class Assistant:
     def __init__(self, search: PassageSearch | None, store_path: str | Path, min_score: float = MIN_SCORE,
-                 llm=None, abstain_model: AbstainModel | None | object = _DEFAULT_MODEL):
+                 llm=None, abstain_model: AbstainModel | None | object = _DEFAULT_MODEL, clock: Clock | None = None):
         """`abstain_model`: the calibrated "is this passage an answer" decision (jixiao.bot.confidence);
         default the packaged coefficients, None to answer from every passage found (calibration runs)."""
         self.llm = llm
         self.store = ConversationStore(store_path)
         self.passages = PolicyAnswers(search, min_score,
                                       AbstainModel.load() if abstain_model is _DEFAULT_MODEL else abstain_model)
-        self.router = Router(cards_by_id=self._cards_by_id(search), searchable=search is not None)
+        self.clock = clock or SystemClock()
+        tagged = getattr(getattr(search, "tokenizer", None), "tagged", None)
+        self.router = Router(cards_by_id=self._cards_by_id(search), searchable=search is not None, clock=self.clock,
+                             tagged=tagged)
         self.answerability = self._answerability(search)
         self.passages.answerability = self.answerability
 
@@ -58,7 +62,8 @@ class Assistant:
             return None
         from jixiao.retrieval.pinyin import pinyin_tokens
 
-        return Answerability(search.tokenizer.tagged, pinyin_tokens, search.term_idf, search.vocabulary.query_terms)
+        return Answerability(search.tokenizer.tagged, pinyin_tokens, search.term_idf, search.vocabulary.query_terms,
+                             is_word=search.tokenizer.is_word)
 
     @staticmethod
     def _cards_by_id(search) -> dict:
@@ -153,6 +158,8 @@ class Assistant:
         route = self.router.decide(u, self.card_matches(u))
         answer = self.execute(route, u)
         answer.route = dict(route.to_json(), **answer.route_note)
+        if route.kind in ("tool", "clause") and not answer.escalate:
+            answer.text = as_of_note(u.text, self.clock.today(), answer) + answer.text
         return answer
 
     def execute(self, route: Route, u: Understanding) -> Answer:
@@ -181,6 +188,18 @@ class Assistant:
                 return tool.answer(u, args)
         return self._by_intent(u, route)
 
+    def _nearest(self, u: Understanding):
+        """The clause the documents would quote for this question, as an anchor for "what they do say"."""
+        from jixiao.knowledge.cards import Anchor
+
+        try:
+            found = self.passages.policy(u)
+        except Exception:  # noqa: BLE001 - the reply stands without it
+            log.warning("nearest clause lookup failed", exc_info=True)
+            return None
+        c = next((c for c in found.citations if c.get("quote")), None) if not found.escalate else None
+        return Anchor(doc_id=c["doc_id"], section=c.get("section", ""), anchor=c["quote"][:40]) if c else None
+
     def _tool_vocabulary(self, answer: Answer) -> list[str]:
         """The questions of the tool cards of the tools this answer used: the known ways to ask for it."""
         out = []
@@ -191,7 +210,10 @@ class Assistant:
     def _other(self, route: Route, u: Understanding) -> Answer:
         if route.kind == "out_of_scope" and not route.id.startswith("scope-rule"):
             card = self.router.cards.get(route.id.split(":", 1)[-1])
-            return out_of_scope_answer(u, route.name, route.args.get("topic", ""), getattr(card, "nearest", None))
+            nearest = getattr(card, "nearest", None)
+            if nearest is None and route.id.startswith("time-rule") and self.search is not None:
+                nearest = self._nearest(u)  # what the loaded (older) documents say about it
+            return out_of_scope_answer(u, route.name, route.args.get("topic", ""), nearest)
         if route.kind == "abstain":
             return abstain(u, "在已收录的文件中没有找到明确规定")
         return self._by_intent(u, route)
@@ -235,3 +257,17 @@ class Assistant:
             return self.passages.policy(u)
         return tool_answers.tiers(u)
 
+
+
+def as_of_note(question: str, today, answer: Answer) -> str:
+    """"今年/近期/本次" asked after the newest loaded document's year: say what date the answer rests on."""
+    if today.year <= newest_year() or not time_frame(question, today).about_now:
+        return ""
+    from jixiao.bot.answer import doc_date, doc_title
+
+    dated = sorted({(doc_date(c["doc_id"]) or "", c["doc_id"]) for c in answer.citations if doc_date(c["doc_id"])})
+    if not dated:
+        return ""
+    date, doc_id = dated[-1]
+    return (f"（说明：以下依据{doc_title(doc_id)}（{date}），是已收录的最新文件；{today.year}年如有新通知，"
+            f"以新通知为准。）\n")

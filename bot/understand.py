@@ -65,7 +65,7 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
             if grade is None and followup and (intent == context.intent
                                                or (intent in TOOL_INTENTS and mentions(t, cues.DEIXIS))):
                 grade = context.grade
-            if region == DEFAULT_REGION and followup and context.region != DEFAULT_REGION:
+            if region == DEFAULT_REGION and followup and context.region != DEFAULT_REGION and DEFAULT_REGION not in t:
                 region = context.region
             if followup and not (intent == "policy" and context.intent in TOOL_INTENTS):
                 query = f"{context.query or context.text} {expand(t)}"  # a lookup question is no search topic

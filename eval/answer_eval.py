@@ -428,7 +428,21 @@ def run_eval(assistant, cases: list[AnswerCase], note: str = "") -> AnswerReport
     return AnswerReport(results, time.perf_counter() - t0, note)
 
 
-def build_eval_assistant(settings, llm: bool = False):
+def set_day(path: str | Path, today: str | None = None):
+    """The day a golden set is read against: `today` (ISO), else its entry in eval/golden/dates.yaml, else None."""
+    import datetime as dt
+
+    import yaml
+
+    if today:
+        return dt.date.fromisoformat(today)
+    dates = GOLDEN_PATH.parent / "dates.yaml"
+    table = yaml.safe_load(dates.read_text(encoding="utf-8")) if dates.is_file() else {}
+    day = (table or {}).get(Path(path).name)
+    return dt.date.fromisoformat(str(day)) if day else None
+
+
+def build_eval_assistant(settings, llm: bool = False, today=None):
     """The real assistant over the configured index, storing turns in a throw-away database.
 
     Returns (assistant, note); note is non-empty when the index is missing (tools only).
@@ -451,4 +465,6 @@ def build_eval_assistant(settings, llm: bool = False):
         from jixiao.bot.llm import make_drafter
 
         drafter = make_drafter(settings)
-    return Assistant(search, store, llm=drafter), note
+    from jixiao.bot.timeplace import FixedClock
+
+    return Assistant(search, store, llm=drafter, clock=FixedClock(today) if today else None), note

@@ -20,9 +20,11 @@ def register(group: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="标准输出打印 JSON（汇总与每条用例），Markdown 仍写入 --out。"),
         only: Optional[str] = typer.Option(None, "--only", help="只跑这些 id 或组（逗号分隔，如 a001,policy）。"),
         llm: bool = typer.Option(False, "--llm", help="启用大模型润色（需配置 JIXIAO_LLM_BASE_URL）；默认不用。"),
+        today: Optional[str] = typer.Option(None, "--today", help="按这一天理解“今年/近期”（ISO 日期）；默认取 eval/golden/dates.yaml 中该题集的日期，否则为今天。"),
     ) -> None:
-        """用答案金标集评测助手：分组通过率、引用正确率、拒答精确率/召回率、延迟。"""
-        from jixiao.eval.answer_eval import GOLDEN_PATH, build_eval_assistant, format_markdown, load_cases, run_eval
+        """用答案金标集评测助手：分组通过率、引用正确率、拒答精确率/召回率、路由、回答长度、延迟。"""
+        from jixiao.eval.answer_eval import (GOLDEN_PATH, build_eval_assistant, format_markdown, load_cases, run_eval,
+                                             set_day)
         from jixiao.settings import Settings
 
         settings = Settings()
@@ -34,7 +36,12 @@ def register(group: typer.Typer) -> None:
         if only:
             wanted = {w.strip() for w in only.split(",") if w.strip()}
             cases = [c for c in cases if c.id in wanted or c.group in wanted]
-        assistant, note = build_eval_assistant(settings, llm=llm)
+        try:
+            day = set_day(path, today)
+        except ValueError:
+            typer.echo(f"错误：--today 需要 ISO 日期（如 2024-09-01），收到 {today!r}", err=True)
+            raise typer.Exit(2)
+        assistant, note = build_eval_assistant(settings, llm=llm, today=day)
         if note:
             typer.echo(f"警告：{note}", err=True)
         report = run_eval(assistant, cases, note)
