@@ -172,6 +172,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
     app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)
+    from jixiao.adapters.csrf import CsrfGuard, session_secret_of
+    app.add_middleware(CsrfGuard, secret_of=session_secret_of)  # outermost: forged requests read no body
+
+    from jixiao.adapters import edges
+    edges.install(app)  # surrogates / numbers out of range that slip past validation → 400, no traceback
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -204,6 +209,8 @@ def _chinese(exc: RequestValidationError) -> str:
             return f"不支持的字段 {loc[-1]!r}。"
         if kind in ("string_type", "model_attributes_type", "dict_type"):
             return f"字段 {'.'.join(loc[1:]) or loc[-1]!r} 类型不正确。"
+        if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than", "int_parsing"):
+            return f"字段 {loc[-1]!r} 超出范围或不是有效的数字。"
         if kind.startswith("string_too"):
             return f"字段 {loc[-1]!r} 长度不符合要求。"
     return "请求格式不正确。"

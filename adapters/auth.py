@@ -35,8 +35,12 @@ SESSION_TTL = 12 * 3600  # seconds; a working day
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD = 8
-MAX_LOGIN_FAILURES = 5  # per username and per client IP …
+MAX_LOGIN_FAILURES = 5  # per (client IP, username) …
+MAX_IP_FAILURES = 20  # per client IP, any usernames …
 LOGIN_WINDOW = 600  # … within this many seconds (each failure is forgotten this long after it happened)
+DISABLED = "!"  # prefix of a disabled user's password hash (never a valid scheme)
+ACCOUNT_FREE_FAILURES = 5  # per account from anywhere before the backoff starts
+MAX_BACKOFF = 30  # seconds; the longest a stranger can make the real user wait
 TOO_MANY_FAILURES = f"登录失败次数过多，请 {LOGIN_WINDOW // 60} 分钟后再试"
 
 users_table = Table(
@@ -120,14 +124,56 @@ class UserStore:
         with self.engine.begin() as conn:
             done = conn.execute(update(users_table).where(users_table.c.username == username)
                                 .values(password_hash=hash_password(password))).rowcount
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
         if not done:
             raise InputError(f"用户 {username!r} 不存在。")
+
+    def disable(self, username: str) -> None:
+        """Refuse the user's logins (the hash gets a `!` prefix, kept for `enable`) and end every session."""
+        self._set_disabled(username, True)
+
+    def enable(self, username: str) -> None:
+        self._set_disabled(username, False)
+
+    def _set_disabled(self, username: str, disabled: bool) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(users_table.c.password_hash).where(users_table.c.username == username)).first()
+            if row is None:
+                raise InputError(f"用户 {username!r} 不存在。")
+            stored = row.password_hash.lstrip(DISABLED)
+            conn.execute(update(users_table).where(users_table.c.username == username)
+                         .values(password_hash=(DISABLED + stored) if disabled else stored))
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
+
+    def remove(self, username: str) -> None:
+        """Delete the user and every session of theirs."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
+            done = conn.execute(delete(users_table).where(users_table.c.username == username)).rowcount
+        if not done:
+            raise InputError(f"用户 {username!r} 不存在。")
+
+    def is_disabled(self, username: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_table.c.password_hash).where(users_table.c.username == username)).first()
+        return row is not None and row.password_hash.startswith(DISABLED)
+
+    def csrf(self, session_token: str) -> str:
+        """The anti-forgery token bound to this session (see `adapters.csrf`)."""
+        from jixiao.adapters.csrf import csrf_token
+        return csrf_token(self._secret, session_token)
 
     def list(self) -> list[User]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(users_table.c.username, users_table.c.role)
                                 .order_by(users_table.c.username)).all()
         return [User(r.username, r.role) for r in rows]
+
+    def list_with_state(self) -> list[tuple[User, bool]]:
+        """Users with whether each is disabled."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users_table).order_by(users_table.c.username)).all()
+        return [(User(r.username, r.role), r.password_hash.startswith(DISABLED)) for r in rows]
 
     def authenticate(self, username: str, password: str) -> User | None:
         with self.engine.connect() as conn:
@@ -171,44 +217,76 @@ class UserStore:
 # ---------------------------------------------------------------- login throttling
 
 class LoginThrottle:
-    """Failed logins counted per username and per client IP in the shared KV, so every worker sees them.
+    """Failed logins counted in the shared KV (every worker sees them); slows attackers, locks no one out.
 
-    Each failure is its own KV row (`login:fail:<user|ip>:<sha256>:<random>`, expiring after LOGIN_WINDOW),
-    so the window slides and no read-modify-write is needed. `begin` records the attempt *before* the
-    password is checked and counts again afterwards: of any number of parallel attempts, across workers,
-    at most MAX_LOGIN_FAILURES get to check a password. A successful login clears both counters.
+    - per client IP and username: MAX_LOGIN_FAILURES failures within LOGIN_WINDOW → 429 for that pair;
+    - per client IP (password spraying): MAX_IP_FAILURES failures → 429 for that address;
+    - per account, from anywhere: after ACCOUNT_FREE_FAILURES failures each further attempt must wait
+      2^(n − free) seconds (at most MAX_BACKOFF) after the last failure — a stranger elsewhere can delay the
+      real user by MAX_BACKOFF seconds at worst, never lock the account.
+    Each failure is its own KV row (`login:fail:<kind>:<sha256>:<random>`, expiring after LOGIN_WINDOW), so the
+    window slides and no read-modify-write is needed. `begin` records the attempt *before* the password is
+    checked and counts again afterwards: of any number of parallel attempts from one address, across
+    workers, at most MAX_LOGIN_FAILURES get to check a password. A successful login clears the pair and the
+    account counters.
     """
 
     def __init__(self, kv: KV):
         self.kv = kv
 
     @staticmethod
-    def _prefixes(username: str, ip: str) -> tuple[str, str]:
-        def digest(value: str) -> str:  # any string may arrive as a username: keep keys short and unambiguous
-            return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
-        return f"login:fail:user:{digest(username)}:", f"login:fail:ip:{digest(ip)}:"
+    def _digest(value: str) -> str:  # any string may arrive as a username: keep keys short and unambiguous
+        return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
 
-    def _blocked(self, prefixes: tuple[str, ...], limit: int) -> bool:
-        return any(self.kv.count_prefix(p) >= limit for p in prefixes)
+    def _prefixes(self, username: str, ip: str) -> tuple[str, str]:
+        return (f"login:fail:pair:{self._digest(ip + chr(0) + username)}:",
+                f"login:fail:ip:{self._digest(ip)}:")
+
+    def _account(self, username: str) -> str:
+        return f"login:fail:user:{self._digest(username)}:"
+
+    def _last(self, username: str) -> str:
+        return f"login:last:user:{self._digest(username)}"
+
+    def _blocked(self, prefixes: tuple[str, ...], extra: int = 0) -> bool:
+        pair, ip = prefixes
+        return (self.kv.count_prefix(pair) >= MAX_LOGIN_FAILURES + extra
+                or self.kv.count_prefix(ip) >= MAX_IP_FAILURES + extra)
+
+    def account_wait(self, username: str) -> int:
+        """Seconds this account's next attempt must still wait (0: go ahead)."""
+        failures = self.kv.count_prefix(self._account(username))
+        if failures < ACCOUNT_FREE_FAILURES:
+            return 0
+        last = float(self.kv.get(self._last(username)) or 0)
+        delay = min(2 ** (failures - ACCOUNT_FREE_FAILURES), MAX_BACKOFF)
+        return max(0, int(last + delay - time.time() + 0.999))
 
     def begin(self, username: str, ip: str) -> list[str] | None:
         """None when this attempt is refused; otherwise the keys recording it (kept if it fails)."""
         prefixes = self._prefixes(username, ip)
-        if self._blocked(prefixes, MAX_LOGIN_FAILURES):
+        if self._blocked(prefixes):
             return None
         token = secrets.token_hex(8)
         keys = [p + token for p in prefixes]
         for key in keys:
             self.kv.add(key, str(time.time()), ttl=LOGIN_WINDOW)
-        if self._blocked(prefixes, MAX_LOGIN_FAILURES + 1):  # parallel attempts got in first
+        if self._blocked(prefixes, 1):  # parallel attempts got in first
             for key in keys:
                 self.kv.delete(key)
             return None
         return keys
 
+    def failed(self, username: str) -> None:
+        """Count a wrong password against the account (for its backoff)."""
+        account = self._account(username)
+        self.kv.add(account + secrets.token_hex(8), str(time.time()), ttl=LOGIN_WINDOW)
+        self.kv.set(self._last(username), str(time.time()), ttl=LOGIN_WINDOW)
+
     def succeeded(self, username: str, ip: str) -> None:
-        for prefix in self._prefixes(username, ip):
-            self.kv.delete_prefix(prefix)
+        self.kv.delete_prefix(self._prefixes(username, ip)[0])
+        self.kv.delete_prefix(self._account(username))
+        self.kv.delete(self._last(username))
 
 
 def session_secret(settings: Settings) -> str:
@@ -239,8 +317,17 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
                         secure=request.url.scheme == "https")
 
 
+def set_csrf_cookie(response: Response, request: Request, token: str) -> None:
+    """Readable by the site's own scripts (which copy it into X-CSRF-Token); useless to other sites."""
+    from jixiao.adapters.csrf import COOKIE as CSRF_COOKIE
+    response.set_cookie(CSRF_COOKIE, token, max_age=SESSION_TTL, httponly=False, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+
+
 def clear_session_cookie(response: Response) -> None:
+    from jixiao.adapters.csrf import COOKIE as CSRF_COOKIE
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
 
 
 def current_user(request: Request) -> User | None:

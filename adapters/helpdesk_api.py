@@ -10,45 +10,42 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from jixiao.adapters.auth import User, require_admin, require_staff
+from jixiao.adapters.edges import MAX_ID, MAX_OFFSET, TextBody
 from jixiao.adapters.helpdesk_store import STATE_LABELS, STATES, HelpdeskError, clocks
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter()
 api = APIRouter(prefix="/api/helpdesk", tags=["helpdesk"])
 
+TicketId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="工单号")]
 State = Literal["new", "assigned", "answered", "closed", "reopened"]
 
 
-class CitationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CitationIn(TextBody):
     doc_id: str = Field(min_length=1, max_length=64)
     title: str = Field(default="", max_length=200)
     section: str = Field(default="", max_length=100)
     quote: str = Field(default="", max_length=500)
 
 
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerIn(TextBody):
     text: str = Field(min_length=1, max_length=5000)
     citations: list[CitationIn] = Field(default_factory=list, max_length=10)
 
 
-class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReopenIn(TextBody):
     note: str = Field(min_length=1, max_length=1000)
 
 
-class ProposeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProposeIn(TextBody):
     question: str | None = Field(default=None, min_length=2, max_length=500)
     text: str | None = Field(default=None, min_length=1, max_length=5000)
 
@@ -97,7 +94,7 @@ def _detail(helpdesk, ticket_id: int) -> dict:
 @api.get("/tickets")
 def list_tickets(state: State | None = None, assignee: str | None = Query(None, max_length=64),
                  channel: str | None = Query(None, max_length=16), mine: bool = False,
-                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                  user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     rows = helpdesk.store.list(state, user.username if mine else assignee, channel, limit, offset)
     return {"tickets": [_summary(r) for r in rows], "counts": helpdesk.store.counts(),
@@ -105,19 +102,19 @@ def list_tickets(state: State | None = None, assignee: str | None = Query(None, 
 
 
 @api.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def get_ticket(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/claim")
-def claim(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def claim(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.claim(ticket_id, user)
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/answer")
-def answer(ticket_id: int, body: AnswerIn, user: User = Depends(require_staff),
+def answer(ticket_id: TicketId, body: AnswerIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations])
@@ -126,14 +123,14 @@ def answer(ticket_id: int, body: AnswerIn, user: User = Depends(require_staff),
 
 
 @api.post("/tickets/{ticket_id}/close")
-def close(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def close(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.close(ticket_id, user)
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/reopen")
-def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
+def reopen(ticket_id: TicketId, body: ReopenIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.reopen(ticket_id, user, body.note)
@@ -141,7 +138,7 @@ def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
 
 
 @api.post("/tickets/{ticket_id}/curated", status_code=201)
-def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = Depends(require_staff),
+def propose_curated(ticket_id: TicketId, body: ProposeIn | None = None, user: User = Depends(require_staff),
                     helpdesk=Depends(get_helpdesk)) -> dict:
     body = body or ProposeIn()
     with _refusals():
@@ -151,13 +148,13 @@ def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = 
 
 @api.get("/curated")
 def list_curated(state: Literal["proposed", "approved"] | None = None, limit: int = Query(100, ge=1, le=500),
-                 offset: int = Query(0, ge=0), user: User = Depends(require_staff),
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET), user: User = Depends(require_staff),
                  helpdesk=Depends(get_helpdesk)) -> dict:
     return {"curated": helpdesk.curated.list(state, limit, offset), "can_approve": user.role == "admin"}
 
 
 @api.post("/curated/{curated_id}/approve")
-def approve_curated(curated_id: int, user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
+def approve_curated(curated_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.approve_curated(curated_id, user)
     return {"curated": helpdesk.curated.get(curated_id)}

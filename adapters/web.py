@@ -18,9 +18,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie,
+from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie, set_csrf_cookie,
                                   current_user, require_staff, set_session_cookie, user_store)
 from jixiao.adapters.clause import find_clause
+from jixiao.adapters.edges import TextBody
 from jixiao.adapters.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ def web_user_id(username: str) -> str:
 
 # ---------------------------------------------------------------- models
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(TextBody):
+    pass
 
 
 class LoginRequest(_Body):
@@ -51,6 +52,7 @@ class LoginRequest(_Body):
 class UserOut(BaseModel):
     username: str
     role: str = Field(description="staff 或 admin")
+    csrf_token: str = Field("", description="本会话的安全令牌：所有 POST 请求须带请求头 X-CSRF-Token")
 
 
 class ChatRequest(_Body):
@@ -133,32 +135,44 @@ def login(body: LoginRequest, request: Request, response: Response,
     """
     username, ip = body.username.strip(), request.client.host if request.client else "unknown"
     throttle = LoginThrottle(services.kv)
+    wait = throttle.account_wait(username)
+    if wait:
+        log.warning("login backoff username=%r ip=%s wait=%s", username[:64], ip, wait)
+        raise HTTPException(status_code=429, detail=f"该账号近期登录失败较多，请 {wait} 秒后再试",
+                            headers={"Retry-After": str(wait)})
     if throttle.begin(username, ip) is None:
         log.warning("login throttled username=%r ip=%s", username[:64], ip)
         raise HTTPException(status_code=429, detail=TOO_MANY_FAILURES, headers={"Retry-After": str(LOGIN_WINDOW)})
     store = user_store(services)
     user = store.authenticate(username, body.password)
     if user is None:
+        throttle.failed(username)
         log.warning("login failed username=%r ip=%s", username[:64], ip)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     throttle.succeeded(username, ip)
-    set_session_cookie(response, request, store.open_session(user.username))
+    token = store.open_session(user.username)
+    set_session_cookie(response, request, token)
+    csrf = store.csrf(token)
+    set_csrf_cookie(response, request, csrf)
     log.info("login username=%s role=%s", user.username, user.role)
-    return UserOut(username=user.username, role=user.role)
+    return UserOut(username=user.username, role=user.role, csrf_token=csrf)
 
 
 @router.post("/api/logout", status_code=204, tags=["web"], summary="退出登录")
 def logout(request: Request, services: Services = Depends(get_services)) -> Response:
     user_store(services).close_session(request.cookies.get(COOKIE))
     response = Response(status_code=204)
-    clear_session_cookie(response)
+    clear_session_cookie(response)  # the CSRF guard has checked the token of a request with a session
     return response
 
 
 @router.get("/api/me", response_model=UserOut, tags=["web"], summary="当前用户",
             responses={401: {"description": "未登录"}})
-def me(user: User = Depends(require_staff)) -> UserOut:
-    return UserOut(username=user.username, role=user.role)
+def me(request: Request, response: Response, user: User = Depends(require_staff),
+       services: Services = Depends(get_services)) -> UserOut:
+    csrf = user_store(services).csrf(request.cookies.get(COOKIE, ""))
+    set_csrf_cookie(response, request, csrf)  # pages read it from the cookie
+    return UserOut(username=user.username, role=user.role, csrf_token=csrf)
 
 
 # ---------------------------------------------------------------- chat API

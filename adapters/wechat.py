@@ -14,6 +14,7 @@ import time
 import anyio
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.requests import ClientDisconnect
 
 from jixiao.adapters.services import Services
 from jixiao.adapters.wechat_api import WeChatClient
@@ -104,9 +105,12 @@ async def _read_body(request: Request) -> bytes:
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise Rejected(413, "body too large")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise Rejected(413, "body too large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Rejected(413, "body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the app-wide body limit cut a streamed body off, or the sender went away
+        raise Rejected(413, "body too large or incomplete") from None
     return b"".join(chunks)

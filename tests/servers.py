@@ -114,6 +114,7 @@ def live_server(app, timeout: float = 30.0) -> Iterator[str]:
 def login(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
     r = client.post("/api/login", json={"username": username, "password": password})
     r.raise_for_status()
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]  # what the pages send from the jixiao_csrf cookie
     return r
 
 

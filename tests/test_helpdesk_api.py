@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from helpdesk_fixtures import CITATION, FakeDeliverer, make_services
 
 from jixiao.adapters.app import create_app
+from servers import login
 from jixiao.adapters.auth import User, require_admin, require_staff, user_store
 from jixiao.adapters.helpdesk import Helpdesk
 from jixiao.adapters.outbox import Outbox
@@ -125,7 +126,7 @@ def test_real_login_console_and_roles(services):
         assert client.get("/api/helpdesk/tickets").status_code == 401
         r = client.get("/console", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
-        assert client.post("/api/login", json={"username": "alice", "password": "alice-password"}).status_code == 200
+        assert login(client, "alice", "alice-password").status_code == 200
         page = client.get("/console")
         assert page.status_code == 200 and "人工服务台" in page.text and "/static/console.js" in page.text
         assert "script-src" not in page.headers["content-security-policy"]  # no inline scripts needed
@@ -136,7 +137,7 @@ def test_real_login_console_and_roles(services):
         cid = client.post(f"/api/helpdesk/tickets/{tid}/curated").json()["curated"]["id"]
         assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 403
         client.post("/api/logout")
-        client.post("/api/login", json={"username": "root", "password": "root-password"})
+        login(client, "root", "root-password")
         assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 200
 
 
@@ -145,11 +146,11 @@ def test_web_escalation_reaches_the_console_and_the_answer_the_inbox(services):
     user_store(services).add("zhang", "zhang-password", "staff")
     user_store(services).add("alice", "alice-password", "staff")
     with TestClient(create_app(services=services)) as user, TestClient(create_app(services=services)) as staff:
-        user.post("/api/login", json={"username": "zhang", "password": "zhang-password"})
+        login(user, "zhang", "zhang-password")
         chat = user.post("/api/chat", json={"message": "我们厂的申报材料审到哪一步了？"}).json()
         assert chat["escalate"] is True and chat["ticket_id"]
         tid = chat["ticket_id"]
-        staff.post("/api/login", json={"username": "alice", "password": "alice-password"})
+        login(staff, "alice", "alice-password")
         queue = staff.get("/api/helpdesk/tickets", params={"state": "new"}).json()["tickets"]
         assert [(t["id"], t["channel"], t["user_id"]) for t in queue] == [(tid, "web", "web:zhang")]
         staff.post(f"/api/helpdesk/tickets/{tid}/claim")

@@ -22,8 +22,15 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function csrfHeaders(headers) {
+    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
+    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
+  }
+
   async function api(path, options) {
-    const res = await fetch(path, Object.assign({ credentials: "same-origin" }, options || {}));
+    const opts = Object.assign({ credentials: "same-origin" }, options || {});
+    opts.headers = csrfHeaders(opts.headers);
+    const res = await fetch(path, opts);
     if (res.status === 401) {
       location.href = "/login";
       throw new Error("请先登录");
@@ -258,7 +265,7 @@
   });
   document.getElementById("escalate").addEventListener("click", () => send("转人工"));
   document.getElementById("logout").addEventListener("click", async () => {
-    await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+    await fetch("/api/logout", { method: "POST", credentials: "same-origin", headers: csrfHeaders() });
     location.href = "/login";
   });
 

@@ -26,9 +26,14 @@
     flash.timer = setTimeout(() => { box.hidden = true; }, 6000);
   }
 
+  function csrfHeaders(headers) {
+    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
+    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
+  }
+
   async function api(path, options) {
     const res = await fetch(API + path, Object.assign({ credentials: "same-origin",
-      headers: { "Content-Type": "application/json" } }, options || {}));
+      headers: csrfHeaders({ "Content-Type": "application/json" }) }, options || {}));
     if (res.status === 401) {
       location.href = "/login?next=/console";
       throw new Error("请先登录");
@@ -259,7 +264,7 @@
   $("filter-mine").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
   $("logout").addEventListener("click", async () => {
-    await fetch("/api/logout", { method: "POST", credentials: "same-origin" }).catch(() => null);
+    await fetch("/api/logout", { method: "POST", credentials: "same-origin", headers: csrfHeaders() }).catch(() => null);
     location.href = "/login?next=/console";
   });
 
