@@ -74,6 +74,32 @@ class Outbox:
             rows = conn.execute(select(t.text).where(t.claim == token).order_by(t.id)).all()
         return [r.text for r in rows]
 
+    def unread(self, channel: str, user_id: str) -> list[dict]:
+        """Pending messages of the user, oldest first, without marking them (a GET may call this)."""
+        t = outbox_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.id, t.text, t.created_at).where(
+                t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None)).order_by(t.id)).all()
+        return [{"id": r.id, "text": r.text, "at": r.created_at} for r in rows]
+
+    def mark_read(self, channel: str, user_id: str, ids: list[int]) -> int:
+        """Mark these pending messages of the user read (they stay in the table, shown in the history)."""
+        t = outbox_table.c
+        with self.engine.begin() as conn:
+            return conn.execute(update(outbox_table).where(
+                t.channel == channel, t.user_id == user_id, t.id.in_(ids), t.delivered_at.is_(None))
+                .values(delivered_at=time.time(), delivered_via="read", claim=uuid.uuid4().hex)).rowcount
+
+    def recent(self, channel: str, user_id: str, source_prefix: str = "", limit: int = 20) -> list[dict]:
+        """The user's latest messages (read or not) whose source starts with `source_prefix`, oldest first."""
+        t = outbox_table.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.id, t.text, t.created_at, t.delivered_at).where(
+                t.channel == channel, t.user_id == user_id, t.source.startswith(source_prefix, autoescape=True))
+                .order_by(t.id.desc()).limit(limit)).all()
+        return [{"id": r.id, "text": r.text, "at": r.created_at, "read": r.delivered_at is not None}
+                for r in reversed(rows)]
+
     def pending(self, channel: str, user_id: str) -> int:
         t = outbox_table.c
         with self.engine.connect() as conn:

@@ -94,12 +94,25 @@ class ClauseOut(BaseModel):
     text: str = Field(description="条款原文（含下级条款）")
 
 
+class StaffMessage(BaseModel):
+    id: int
+    text: str
+    at: float = Field(description="服务台答复的时间（unix 秒）")
+    read: bool = False
+
+
 class InboxOut(BaseModel):
-    messages: list[str] = Field(description="服务台答复，取走后不再返回")
+    messages: list[str] = Field(description="未读的服务台答复（GET 不会改变状态；读后用 POST /api/inbox/read 标记）")
+    items: list[StaffMessage] = Field(default_factory=list, description="同上，带编号和时间")
+
+
+class ReadRequest(_Body):
+    ids: list[int] = Field(max_length=200, description="已显示的服务台答复编号")
 
 
 class HistoryOut(BaseModel):
     turns: list[dict[str, Any]] = Field(description="最近的对话（问题与回答），用于刷新页面后恢复")
+    staff: list[StaffMessage] = Field(default_factory=list, description="服务台答复（所有设备可见，已读也保留）")
 
 
 # ---------------------------------------------------------------- pages
@@ -260,8 +273,11 @@ def chat(body: ChatRequest, user: User = Depends(require_staff),
 
 @router.get("/api/history", response_model=HistoryOut, tags=["web"], summary="最近的对话")
 def history(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> HistoryOut:
-    return HistoryOut(turns=[{"question": t["question"], "reply": t.get("reply")}
-                             for t in _history(services, user.username)])
+    """最近的对话和服务台答复（按时间排列，在任何设备上都能看到）。"""
+    staff = _outbox(services).recent("web", web_user_id(user.username), "helpdesk:", HISTORY_TURNS)
+    return HistoryOut(turns=[{"question": t["question"], "reply": t.get("reply"), "at": t.get("at")}
+                             for t in _history(services, user.username)],
+                      staff=[StaffMessage(**m) for m in staff])
 
 
 @router.get("/api/clause", response_model=ClauseOut, tags=["web"], summary="引用条款原文",
@@ -279,17 +295,22 @@ def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cb
 
 @router.get("/api/inbox", response_model=InboxOut, tags=["web"], summary="服务台答复")
 def inbox(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> InboxOut:
-    """取走服务台给当前用户的答复（页面每隔几秒轮询）。"""
-    return InboxOut(messages=take_held(services, user.username))
+    """未读的服务台答复（页面每隔几秒轮询）；只读不改，显示后用 POST /api/inbox/read 标记已读。"""
+    items = _outbox(services).unread("web", web_user_id(user.username))
+    return InboxOut(messages=[m["text"] for m in items], items=[StaffMessage(**m) for m in items])
 
 
-def take_held(services: Services, username: str) -> list[str]:
-    try:
-        from jixiao.adapters.outbox import Outbox
-    except ImportError:
-        return []
+@router.post("/api/inbox/read", status_code=204, tags=["web"], summary="标记服务台答复已读")
+def inbox_read(body: ReadRequest, user: User = Depends(require_staff),
+               services: Services = Depends(get_services)) -> Response:
+    _outbox(services).mark_read("web", web_user_id(user.username), body.ids)
+    return Response(status_code=204)
+
+
+def _outbox(services: Services):
+    from jixiao.adapters.outbox import Outbox
+
     outbox = services.extras.get("outbox")
     if outbox is None:
         outbox = services.extras["outbox"] = Outbox(services.engine)
-    return list(outbox.take("web", web_user_id(username)))
-
+    return outbox

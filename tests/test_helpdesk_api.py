@@ -159,4 +159,6 @@ def test_web_escalation_reaches_the_console_and_the_answer_the_inbox(services):
         assert Outbox(services.engine).pending("web", "web:zhang") == 1
         inbox = user.get("/api/inbox")
         assert inbox.status_code == 200 and "已转区县生态环境局核实" in inbox.text
+        user.post("/api/inbox/read", json={"ids": [m["id"] for m in inbox.json()["items"]]})
         assert Outbox(services.engine).pending("web", "web:zhang") == 0
+        assert "已转区县生态环境局核实" in user.get("/api/history").json()["staff"][0]["text"]

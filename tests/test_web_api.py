@@ -105,17 +105,22 @@ def test_escalation_without_helpdesk_still_answers(tmp_path):
     assert r["escalate"] is True and r["ticket_id"] is None
 
 
-def test_inbox_hands_each_helpdesk_answer_out_once(env):
+def test_inbox_lists_unread_answers_and_history_keeps_them(env):
     from jixiao.adapters.outbox import Outbox
 
     client, services, _ = env
     login(client, "alice")
-    assert client.get("/api/inbox").json() == {"messages": []}
-    Outbox(services.engine).hold("web", "web:alice", "服务台：C级由区县审核。")
-    Outbox(services.engine).hold("web", "web:bob", "不是给 alice 的")
-    Outbox(services.engine).hold("wechat", "wechat:alice", "不是网页渠道的")
-    assert client.get("/api/inbox").json() == {"messages": ["服务台：C级由区县审核。"]}
-    assert client.get("/api/inbox").json() == {"messages": []}
+    assert client.get("/api/inbox").json()["messages"] == []
+    mine = Outbox(services.engine).hold("web", "web:alice", "服务台：C级由区县审核。", "helpdesk:1")
+    Outbox(services.engine).hold("web", "web:bob", "不是给 alice 的", "helpdesk:2")
+    Outbox(services.engine).hold("wechat", "wechat:alice", "不是网页渠道的", "helpdesk:3")
+    for _ in range(2):  # a GET changes nothing
+        assert client.get("/api/inbox").json()["messages"] == ["服务台：C级由区县审核。"]
+    assert client.post("/api/inbox/read", json={"ids": [mine, mine + 1]}).status_code == 204  # bob's is not hers
+    assert client.get("/api/inbox").json()["messages"] == []
+    assert Outbox(services.engine).pending("web", "web:bob") == 1
+    staff = client.get("/api/history").json()["staff"]  # kept with the conversation, read
+    assert [(m["id"], m["text"], m["read"]) for m in staff] == [(mine, "服务台：C级由区县审核。", True)]
 
 
 def test_clause_endpoint(env):
