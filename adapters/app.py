@@ -74,7 +74,7 @@ def build_services(settings: Settings) -> Services:
 
 def _import_tables() -> None:
     # modules that declare tables on jixiao.db.metadata
-    from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
+    from jixiao.adapters import auth, helpdesk, outbox, wechat_jobs  # noqa: F401
 
 
 # ---------------------------------------------------------------- KV sweeping

@@ -22,6 +22,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from jixiao.db import metadata
 
+
+class DeliveryUnknown(Exception):
+    """A deliverer raises this when the message went out but no answer came: it may have arrived."""
+
 if TYPE_CHECKING:
     from jixiao.adapters.services import Services
 
@@ -38,12 +42,12 @@ outbox_table = Table(
     Column("source", String(64), nullable=False, default=""),  # e.g. "helpdesk:12"
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float, nullable=True),  # NULL = pending
-    Column("delivered_via", String(8), nullable=True),  # "push" | "take"
+    Column("delivered_via", String(8), nullable=True),  # "push" | "take" | "read" | "unknown" | "dropped"
     Column("claim", String(36), nullable=True),  # token of the push/take that delivered it
     Index("outbox_pending", "channel", "user_id", "delivered_at"),
 )
 
-DeliveryResult = Literal["pushed", "held"]
+DeliveryResult = Literal["pushed", "held", "unknown"]
 
 
 class Outbox:
@@ -63,13 +67,20 @@ class Outbox:
         with self.engine.begin() as c:
             return int(c.execute(insert(outbox_table).values(**values)).inserted_primary_key[0])
 
-    def take(self, channel: str, user_id: str) -> list[str]:
-        """Pending texts for the user, oldest first, marked delivered; concurrent callers never share one."""
+    def take(self, channel: str, user_id: str, source: str | None = None, except_source: str | None = None
+             ) -> list[str]:
+        """Pending texts for the user, oldest first, marked delivered; concurrent callers never share one.
+
+        `source` takes only messages of that source; `except_source` leaves those alone."""
         token = uuid.uuid4().hex
         t = outbox_table.c
+        where = [t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None)]
+        if source is not None:
+            where.append(t.source == source)
+        if except_source is not None:
+            where.append(t.source != except_source)
         with self.engine.begin() as conn:
-            conn.execute(update(outbox_table)
-                         .where(t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None))
+            conn.execute(update(outbox_table).where(*where)
                          .values(delivered_at=time.time(), delivered_via="take", claim=token))
             rows = conn.execute(select(t.text).where(t.claim == token).order_by(t.id)).all()
         return [r.text for r in rows]
@@ -100,11 +111,21 @@ class Outbox:
         return [{"id": r.id, "text": r.text, "at": r.created_at, "read": r.delivered_at is not None}
                 for r in reversed(rows)]
 
-    def pending(self, channel: str, user_id: str) -> int:
+    def pending(self, channel: str, user_id: str, source: str | None = None) -> int:
         t = outbox_table.c
+        where = [t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None)]
+        if source is not None:
+            where.append(t.source == source)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(outbox_table).where(
-                t.channel == channel, t.user_id == user_id, t.delivered_at.is_(None))).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(outbox_table).where(*where)).scalar_one())
+
+    def supersede(self, channel: str, user_id: str, source: str) -> int:
+        """Retire the user's pending messages of `source` (e.g. the unread tail of an earlier long answer)."""
+        t = outbox_table.c
+        with self.engine.begin() as conn:
+            return conn.execute(update(outbox_table).where(
+                t.channel == channel, t.user_id == user_id, t.source == source, t.delivered_at.is_(None))
+                .values(delivered_at=time.time(), delivered_via="dropped", claim=uuid.uuid4().hex)).rowcount
 
     def push(self, services: "Services", message_id: int) -> DeliveryResult:
         """Try to push a held message now through `services.deliverers[channel]`; "pushed" or "held"."""
@@ -121,6 +142,13 @@ class Outbox:
         if deliverer is not None:
             try:
                 ok = bool(deliverer(row.user_id, row.text))
+            except DeliveryUnknown:  # sent without an answer: recorded, never sent again
+                with self.engine.begin() as conn:
+                    conn.execute(update(outbox_table).where(t.id == message_id, t.claim == token)
+                                 .values(delivered_via="unknown"))
+                log.warning("outbox push outcome unknown channel=%s user_id=%s message_id=%s", row.channel,
+                            row.user_id, message_id)
+                return "unknown"
             except Exception:  # a channel outage must not lose the message
                 log.exception("outbox push failed channel=%s user_id=%s message_id=%s", row.channel, row.user_id,
                               message_id)

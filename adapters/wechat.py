@@ -49,6 +49,8 @@ def install(services: Services) -> WeChatDesk:
                         "are held for the user's next message instead of sent")
         desk = services.extras["wechat"] = WeChatDesk(services, client=client, gate=gate)
         services.deliverers["wechat"] = desk.deliver
+        if gate is not None and services.bot is not None:
+            desk.start()  # answer and deliver what a crashed or killed process left behind
         return desk
 
 

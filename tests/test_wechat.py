@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fakes.wechat_server import AppServer, FakeBot, FakeWeChatAPI, WeChatPush
 from jixiao.adapters import helpdesk as _helpdesk_tables  # noqa: F401  (declares the ticket tables)
+from jixiao.adapters import wechat_jobs as _job_tables  # noqa: F401  (declares the job table)
 from jixiao.adapters import wechat_menu as texts
 from jixiao.adapters.app import create_app
 from jixiao.db import KV, create_all, kv_table, make_engine
