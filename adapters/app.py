@@ -43,6 +43,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry WeChat's access_token in the URL
 
 
 # ---------------------------------------------------------------- services
