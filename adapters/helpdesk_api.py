@@ -19,6 +19,8 @@ from pydantic import Field
 
 from jixiao.adapters.auth import User, require_admin, require_staff
 from jixiao.adapters.edges import MAX_ID, MAX_OFFSET, TextBody
+from jixiao.adapters.helpdesk_askers import DELIVERY_LABELS, ticket_deliveries
+from jixiao.adapters.helpdesk_askers import summary as delivery_summary
 from jixiao.adapters.helpdesk_store import STATE_LABELS, STATES, HelpdeskError, clocks
 
 STATIC = Path(__file__).parent / "static"
@@ -69,11 +71,23 @@ def _refusals():
         raise HTTPException(status_code=e.status, detail=str(e)) from None
 
 
-def _summary(row: dict) -> dict:
+def _askers(helpdesk, ticket_ids: list[int]) -> dict[int, list[dict]]:
+    with helpdesk.services.engine.connect() as conn:
+        return ticket_deliveries(conn, ticket_ids)
+
+
+def _summary(row: dict, askers: list[dict] | None = None) -> dict:
+    """One queue line: every question asked (all askers' wordings) and the true delivery of the latest answer."""
     c = clocks(row)
+    askers = askers or []
+    questions = list(dict.fromkeys([row["question"]] + [a["question"] for a in askers]))
+    states = [a["delivery"] for a in askers if a["delivery"]]
+    delivery = delivery_summary(states) if states else row["delivery"]
     return {"id": row["id"], "channel": row["channel"], "user_id": row["user_id"], "state": row["state"],
             "state_label": STATE_LABELS[row["state"]], "question": row["question"][:200],
-            "assignee": row["assignee"], "delivery": row["delivery"], "reopen_count": row["reopen_count"],
+            "questions": [q[:200] for q in questions], "asker_count": max(1, len(askers)),
+            "assignee": row["assignee"], "delivery": delivery,
+            "delivery_label": DELIVERY_LABELS.get(delivery or "", ""), "reopen_count": row["reopen_count"],
             "created_at": row["created_at"], "updated_at": row["updated_at"], "claimed_at": row["claimed_at"],
             "first_response_at": row["first_response_at"], "answered_at": row["answered_at"],
             "closed_at": row["closed_at"], "first_response_seconds": c.first_response,
@@ -83,7 +97,8 @@ def _summary(row: dict) -> dict:
 def _detail(helpdesk, ticket_id: int) -> dict:
     with _refusals():
         row = helpdesk.get(ticket_id)
-    return _summary(row) | {
+    askers = _askers(helpdesk, [ticket_id])[ticket_id]
+    return _summary(row, askers) | {"askers": askers,
         "question": row["question"], "draft": row["draft"], "bot_intent": row["bot_intent"],
         "bot_confidence": row["bot_confidence"], "evidence": row["evidence"] or {}, "history": row["history"] or [],
         "answer": row["answer"], "answer_citations": row["answer_citations"] or [],
@@ -97,7 +112,8 @@ def list_tickets(state: State | None = None, assignee: str | None = Query(None, 
                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                  user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     rows = helpdesk.store.list(state, user.username if mine else assignee, channel, limit, offset)
-    return {"tickets": [_summary(r) for r in rows], "counts": helpdesk.store.counts(),
+    askers = _askers(helpdesk, [r["id"] for r in rows])
+    return {"tickets": [_summary(r, askers.get(r["id"])) for r in rows], "counts": helpdesk.store.counts(),
             "states": [{"state": s, "label": STATE_LABELS[s]} for s in STATES]}
 
 
@@ -116,10 +132,13 @@ def claim(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Dep
 @api.post("/tickets/{ticket_id}/answer")
 def answer(ticket_id: TicketId, body: AnswerIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
+    """Records the answer and returns at once; the answer is pushed to every asker in the background
+    (the ticket's `delivery` and each asker's show the true state as it settles)."""
     with _refusals():
-        delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations])
-    message = "已推送给用户。" if delivery == "pushed" else "用户暂时无法接收推送，答复已保存，用户下次访问时送达。"
-    return {"delivery": delivery, "message": message, "ticket": _detail(helpdesk, ticket_id)}
+        delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations],
+                                   background=True)
+    return {"delivery": delivery, "message": "答复已保存，正在发送给提问用户；发送结果见工单的送达状态。",
+            "ticket": _detail(helpdesk, ticket_id)}
 
 
 @api.post("/tickets/{ticket_id}/close")

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from jixiao.db import metadata
 from jixiao.adapters.helpdesk_curated import CuratedAnswers
+from jixiao.adapters.helpdesk_askers import (add_asker, askers, claim_question, last_ticket_of, open_ticket_for,
+                                              question_key, release_questions, set_message, ticket_key)
 from jixiao.adapters.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("answered", "closed"), "reopened"),
 }
 ACTION_LABELS = {"claim": "认领", "answer": "答复", "close": "关闭", "reopen": "重开"}
-MERGE_WINDOW = 600.0  # seconds: a new question from a user with an open ticket this recent joins it
 
 tickets_table = Table(
     "helpdesk_tickets", metadata,
@@ -190,34 +191,70 @@ class TicketStore:
     # -- opening
 
     def open(self, channel: str, user_id: str, question: str, draft: str, intent: str, confidence: float,
-             citations: list[dict], chunks: list[dict], history: list[dict], now: float | None = None) -> int:
-        """A new ticket, or the user's open one (new/assigned, opened within MERGE_WINDOW) with this added."""
+             citations: list[dict], chunks: list[dict], history: list[dict], now: float | None = None,
+             extra: dict | None = None, personal: bool = False) -> int:
+        """The ticket for this question: the open one (joined), this user's answered one (reopened), or a new one.
+
+        Races (simultaneous 转人工, several workers) end in one ticket: the open-question key is a primary key,
+        the loser's transaction rolls back and the retry joins the winner."""
         now = time.time() if now is None else now
-        t = tickets_table.c
-        with self.engine.begin() as conn:
-            row = conn.execute(select(tickets_table).where(
-                t.channel == channel, t.user_id == user_id, t.state.in_(("new", "assigned")),
-                t.created_at >= now - MERGE_WINDOW).order_by(t.id.desc()).limit(1)).mappings().first()
-            if row is not None:
-                evidence = row["evidence"] or {}
-                merged = {"citations": _merge_unique(evidence.get("citations", []), citations, _cite_key),
-                          "chunks": _merge_unique(evidence.get("chunks", []), chunks, _chunk_key)}
-                old_history = list(row["history"] or [])
-                hist = _merge_unique(old_history, history, lambda h: (h.get("question"), h.get("at")))
-                values = dict(evidence=merged, history=hist, updated_at=now)
-                if draft:
-                    values |= dict(draft=draft, bot_intent=intent, bot_confidence=confidence)
-                conn.execute(update(tickets_table).where(t.id == row["id"]).values(**values))
-                self._event(conn, row["id"], user_id, "message", None, None, question, now)
-                return int(row["id"])
-            ticket_id = int(conn.execute(insert(tickets_table).values(
-                channel=channel, user_id=user_id, state="new", question=question, draft=draft or "",
-                bot_intent=intent or "", bot_confidence=float(confidence or 0.0),
-                evidence={"citations": citations, "chunks": chunks}, history=history,
-                created_at=now, updated_at=now, reopen_count=0)).inserted_primary_key[0])
-            self._event(conn, ticket_id, user_id, "open", None, "new", question, now)
-        log.info("helpdesk ticket opened ticket_id=%s channel=%s", ticket_id, channel)
-        return ticket_id
+        # `personal`: a request without a question of its own (bare 转人工, a self-assessment) is not shared
+        key = question_key(f"{question}\x00{channel}:{user_id}" if personal else question)
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    tid = open_ticket_for(conn, key)
+                    if tid is None:
+                        tid = self._reopen_for_user(conn, channel, user_id, key, question, now)
+                    if tid is not None:
+                        self._join(conn, tid, channel, user_id, question, key, draft, intent, confidence,
+                                   citations, chunks, history, extra, now)
+                        return tid
+                    tid = int(conn.execute(insert(tickets_table).values(
+                        channel=channel, user_id=user_id, state="new", question=question, draft=draft or "",
+                        bot_intent=intent or "", bot_confidence=float(confidence or 0.0),
+                        evidence={"citations": citations, "chunks": chunks, **(extra or {})}, history=history,
+                        created_at=now, updated_at=now, reopen_count=0)).inserted_primary_key[0])
+                    claim_question(conn, key, tid)
+                    add_asker(conn, tid, channel, user_id, question, key, now)
+                    self._event(conn, tid, user_id, "open", None, "new", question, now)
+                log.info("helpdesk ticket opened ticket_id=%s channel=%s", tid, channel)
+                return tid
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                log.info("helpdesk open raced for one question; joining attempt=%d", attempt + 1)
+        raise AssertionError("unreachable")
+
+    def _reopen_for_user(self, conn, channel: str, user_id: str, key: str, question: str, now: float) -> int | None:
+        """Re-escalation after an answer: the user's answered/closed ticket for this question, reopened."""
+        prior = last_ticket_of(conn, channel, user_id, key)
+        if prior is None:
+            return None
+        state = conn.execute(select(tickets_table.c.state).where(tickets_table.c.id == prior)).scalar()
+        if state not in ("answered", "closed"):
+            return None
+        claim_question(conn, key, prior)
+        self.transition(conn, prior, "reopen", user_id, now, f"用户再次请求人工服务：{question}", closed_at=None,
+                        reopen_count=tickets_table.c.reopen_count + 1)
+        return prior
+
+    def _join(self, conn, tid: int, channel: str, user_id: str, question: str, key: str, draft: str, intent: str,
+              confidence: float, citations: list[dict], chunks: list[dict], history: list[dict],
+              extra: dict | None, now: float) -> None:
+        row = conn.execute(select(tickets_table).where(tickets_table.c.id == tid)).mappings().first()
+        evidence = row["evidence"] or {}
+        merged = {**evidence, **(extra or {}),
+                  "citations": _merge_unique(evidence.get("citations", []), citations, _cite_key),
+                  "chunks": _merge_unique(evidence.get("chunks", []), chunks, _chunk_key)}
+        hist = _merge_unique(list(row["history"] or []), history, lambda h: (h.get("question"), h.get("at")))
+        values = dict(evidence=merged, history=hist, updated_at=now)
+        if draft:
+            values |= dict(draft=draft, bot_intent=intent, bot_confidence=confidence)
+        conn.execute(update(tickets_table).where(tickets_table.c.id == tid).values(**values))
+        new_asker = add_asker(conn, tid, channel, user_id, question, key, now)
+        if new_asker or question != row["question"]:
+            self._event(conn, tid, user_id, "message", None, None, question, now)
 
     # -- transitions
 
@@ -267,6 +304,7 @@ class TicketStore:
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
             self.transition(conn, ticket_id, "close", staff, now, closed_at=now)
+            release_questions(conn, ticket_id)
 
     def reopen(self, ticket_id: int, staff: str, note: str, now: float | None = None) -> None:
         if not (note or "").strip():
@@ -275,10 +313,14 @@ class TicketStore:
         with self.engine.begin() as conn:
             self.transition(conn, ticket_id, "reopen", staff, now, note.strip(), closed_at=None,
                             reopen_count=tickets_table.c.reopen_count + 1)
+            question = conn.execute(select(tickets_table.c.question).where(tickets_table.c.id == ticket_id)).scalar()
+            key = ticket_key(conn, ticket_id, question)
+            if open_ticket_for(conn, key) is None:  # another ticket may be waiting for the same question
+                claim_question(conn, key, ticket_id)
 
     def answer(self, ticket_id: int, staff: str, text: str, citations: list[dict],
-               now: float | None = None) -> int:
-        """Record the staff answer and hold it in the outbox, in one transaction; the outbox message id."""
+               now: float | None = None) -> list[int]:
+        """Record the staff answer and hold it in the outbox for every asker, in one transaction; the message ids."""
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
             t = tickets_table.c
@@ -287,10 +329,20 @@ class TicketStore:
             if row is None:
                 raise TicketNotFound(f"工单 {ticket_id} 不存在。")
             self.transition(conn, ticket_id, "answer", staff, now, text, assignee=staff, answer=text,
-                            answer_citations=citations, answered_at=now, delivery="held",
+                            answer_citations=citations, answered_at=now, delivery="sending",
                             first_response_at=row.first_response_at or now)
-            return self.outbox.hold(row.channel, row.user_id, user_message(ticket_id, row.question, text),
-                                    f"helpdesk:{ticket_id}", conn=conn)
+            release_questions(conn, ticket_id)
+            people = askers(conn, ticket_id) or [{"id": None, "channel": row.channel, "user_id": row.user_id,
+                                                  "question": row.question}]
+            ids = []
+            for asker in people:
+                mid = self.outbox.hold(asker["channel"], asker["user_id"],
+                                       user_message(ticket_id, asker["question"], text), f"helpdesk:{ticket_id}",
+                                       conn=conn)
+                if asker["id"] is not None:
+                    set_message(conn, asker["id"], mid)
+                ids.append(mid)
+            return ids
 
     def set_delivery(self, ticket_id: int, result: str) -> None:
         with self.engine.begin() as conn:

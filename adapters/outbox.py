@@ -5,7 +5,7 @@ Every message passes through the `outbox` table. `deliver` first holds the messa
 ("pushed"), on False or an exception the claim is released ("held"). `take` marks all pending rows of
 a user delivered in one UPDATE tagged with a fresh token and returns the rows carrying that token, so
 two workers never hand out the same message. A push is at most once: a crash between claim and push
-loses that push, never repeats it.
+leaves the row "pushing", recorded as "unknown" at the next start (`settle_interrupted`), never repeated.
 
 Callers that must commit a message together with their own change (the helpdesk answer) call
 `hold(..., conn=conn)` inside their transaction and `push(services, message_id)` after the commit.
@@ -13,6 +13,7 @@ Callers that must commit a message together with their own change (the helpdesk 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from typing import TYPE_CHECKING, Literal
@@ -42,7 +43,7 @@ outbox_table = Table(
     Column("source", String(64), nullable=False, default=""),  # e.g. "helpdesk:12"
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float, nullable=True),  # NULL = pending
-    Column("delivered_via", String(8), nullable=True),  # "push" | "take" | "read" | "unknown" | "dropped"
+    Column("delivered_via", String(8), nullable=True),  # push|pushing|take|read|unknown|dropped
     Column("claim", String(36), nullable=True),  # token of the push/take that delivered it
     Index("outbox_pending", "channel", "user_id", "delivered_at"),
 )
@@ -128,12 +129,15 @@ class Outbox:
                 .values(delivered_at=time.time(), delivered_via="dropped", claim=uuid.uuid4().hex)).rowcount
 
     def push(self, services: "Services", message_id: int) -> DeliveryResult:
-        """Try to push a held message now through `services.deliverers[channel]`; "pushed" or "held"."""
+        """Try to push a held message now through `services.deliverers[channel]`: "pushed", "held" or "unknown".
+
+        While the push runs the row says "pushing"; a process killed then leaves it so, and
+        `settle_interrupted` (at start-up) records it as "unknown" — WeChat may have it — never resends it."""
         t = outbox_table.c
-        token = uuid.uuid4().hex
+        token = f"{os.getpid()}:{uuid.uuid4().hex[:26]}"
         with self.engine.begin() as conn:
             claimed = conn.execute(update(outbox_table).where(t.id == message_id, t.delivered_at.is_(None))
-                                   .values(delivered_at=time.time(), delivered_via="push", claim=token)).rowcount
+                                   .values(delivered_at=time.time(), delivered_via="pushing", claim=token)).rowcount
             row = conn.execute(select(t.channel, t.user_id, t.text).where(t.id == message_id)).first()
         if not claimed or row is None:  # already taken by another worker (or unknown): not ours to send
             return "held"
@@ -153,6 +157,9 @@ class Outbox:
                 log.exception("outbox push failed channel=%s user_id=%s message_id=%s", row.channel, row.user_id,
                               message_id)
         if ok:
+            with self.engine.begin() as conn:
+                conn.execute(update(outbox_table).where(t.id == message_id, t.claim == token)
+                             .values(delivered_via="push"))
             return "pushed"
         with self.engine.begin() as conn:
             conn.execute(update(outbox_table).where(t.id == message_id, t.claim == token)
@@ -160,6 +167,37 @@ class Outbox:
         if deliverer is not None:
             log.warning("outbox held channel=%s user_id=%s message_id=%s", row.channel, row.user_id, message_id)
         return "held"
+
+
+def settle_interrupted(engine: Engine, stale_after: float = 300.0) -> int:
+    """Pushes cut off by a dead process (its pid is gone here, or older than `stale_after`) → "unknown"."""
+    t = outbox_table.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.id, t.claim, t.delivered_at).where(t.delivered_via == "pushing")).all()
+    settled = 0
+    for r in rows:
+        pid = (r.claim or "").partition(":")[0]
+        if time.time() - (r.delivered_at or 0) < stale_after and (not pid.isdigit() or _alive(int(pid))):
+            continue
+        with engine.begin() as conn:
+            settled += conn.execute(update(outbox_table).where(t.id == r.id, t.delivered_via == "pushing",
+                                                               t.claim == r.claim)
+                                    .values(delivered_via="unknown")).rowcount
+    if settled:
+        log.warning("outbox pushes interrupted by a stopped process recorded as unknown count=%d", settled)
+    return settled
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def deliver(services: "Services", channel: str, user_id: str, text: str, source: str = "") -> DeliveryResult:

@@ -7,7 +7,6 @@ The bot, the helpdesk and the outbox all see the user as `web:<username>` (chann
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -221,25 +220,20 @@ def _remember(services: Services, username: str, turn: dict) -> None:
 
 
 def _open_ticket(services: Services, user: User, text: str, answer, history: list[dict]) -> int | None:
-    """A helpdesk ticket for an escalated turn; one per user and question (repeated 转人工 reuse it)."""
+    """The helpdesk ticket for an escalated turn: the same question joins its open ticket (from any user),
+    asked again after an answer reopens it (see `TicketStore.open`)."""
+    from jixiao.adapters.helpdesk import escalation_question
+
     helpdesk = services.extras.get("helpdesk")
     if helpdesk is None:
         log.warning("escalation without a helpdesk username=%s", user.username)
         return None
-    question = text
-    if answer.intent == "human":  # "转人工": the ticket is about the last real question
-        asked = [t["question"] for t in history if t.get("intent") != "human"]
-        question = asked[-1] if asked else text
-    key = f"web:ticket:{user.username}:{hashlib.sha256(question.encode('utf-8')).hexdigest()[:32]}"
-    existing = services.kv.get(key)
-    if existing:
-        return int(existing)
+    question = escalation_question(text, answer.intent or "", history)
     try:  # history=None: the helpdesk reads the turns from the bot's conversation store
         ticket_id = int(helpdesk.open_ticket("web", web_user_id(user.username), question, answer))
     except Exception:
         log.exception("open_ticket failed username=%s", user.username)
         return None
-    services.kv.set(key, str(ticket_id), ttl=24 * 3600)
     log.info("ticket opened ticket_id=%s channel=web username=%s", ticket_id, user.username)
     return ticket_id
 

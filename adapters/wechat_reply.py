@@ -7,7 +7,6 @@ next question is answered on its own. Late answers and helpdesk answers held for
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -55,22 +54,18 @@ def compose(outbox: Outbox, uid: str, body: str | None, verified: bool, page: bo
 
 
 def escalate(services, openid: str, question: str, answer, history: list[dict]) -> int | None:
-    """One ticket per user and question; "转人工" is about the user's last real question."""
+    """The helpdesk ticket for an escalated answer (joined, reopened or new: `TicketStore.open`)."""
+    from jixiao.adapters.helpdesk import escalation_question
+
     helpdesk = services.extras.get("helpdesk")
     if helpdesk is None:
         log.warning("escalation without a helpdesk channel=wechat openid=%s", openid)
         return None
-    if answer.intent == "human":
-        asked = [t["question"] for t in history if t.get("intent") != "human"]
-        question = asked[-1] if asked else question
-    key = f"wechat:ticket:{openid}:{hashlib.sha256(question.encode('utf-8')).hexdigest()[:32]}"
-    if existing := services.kv.get(key):
-        return int(existing)
+    question = escalation_question(question, answer.intent or "", history)
     try:
         ticket = int(helpdesk.open_ticket(CHANNEL, f"{CHANNEL}:{openid}", question, answer, history=None))
     except Exception:
         log.exception("open_ticket failed channel=wechat openid=%s", openid)
         return None
-    services.kv.set(key, str(ticket), ttl=24 * 3600)
     log.info("ticket opened ticket_id=%s channel=wechat openid=%s", ticket, openid)
     return ticket

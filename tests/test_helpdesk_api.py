@@ -1,6 +1,8 @@
 """Helpdesk API and console through FastAPI's TestClient (SQLite): auth, transitions as HTTP codes, the loop."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from helpdesk_fixtures import CITATION, FakeDeliverer, make_services
@@ -66,8 +68,10 @@ def test_queue_claim_answer_close_reopen(services, as_user):
     assert alice.post(f"/api/helpdesk/tickets/{tid}/claim").json()["assignee"] == "alice"
     bob = as_user(User("bob", "staff"))
     assert bob.post(f"/api/helpdesk/tickets/{tid}/claim").status_code == 409
+    t0 = time.monotonic()
     r = alice.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
-    assert r.status_code == 200 and r.json()["delivery"] == "pushed"
+    assert r.status_code == 200 and r.json()["delivery"] == "sending" and time.monotonic() - t0 < 2
+    assert _settled(alice, tid) == "pushed"  # pushed in the background; the ticket shows the true state
     (user, text), = services.deliverers["wechat"].calls
     assert user == "wechat:o1" and text.startswith(f"【人工服务答复·工单 {tid}】") and text.endswith("：\n不少于30%。")
     t = r.json()["ticket"]
@@ -155,10 +159,22 @@ def test_web_escalation_reaches_the_console_and_the_answer_the_inbox(services):
         assert [(t["id"], t["channel"], t["user_id"]) for t in queue] == [(tid, "web", "web:zhang")]
         staff.post(f"/api/helpdesk/tickets/{tid}/claim")
         r = staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "已转区县生态环境局核实，请留意回复。"})
-        assert r.json()["delivery"] == "held"  # browsers are not pushed to: the inbox has it
+        assert r.json()["delivery"] == "sending"
+        assert _settled(staff, tid) == "held"  # browsers are not pushed to: the inbox has it
         assert Outbox(services.engine).pending("web", "web:zhang") == 1
         inbox = user.get("/api/inbox")
         assert inbox.status_code == 200 and "已转区县生态环境局核实" in inbox.text
         user.post("/api/inbox/read", json={"ids": [m["id"] for m in inbox.json()["items"]]})
         assert Outbox(services.engine).pending("web", "web:zhang") == 0
+        assert _settled(staff, tid) == "delivered"  # read by the user: the label follows
         assert "已转区县生态环境局核实" in user.get("/api/history").json()["staff"][0]["text"]
+
+
+def _settled(client, tid: int, timeout: float = 10.0) -> str:
+    """The ticket's delivery once the background push has finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        delivery = client.get(f"/api/helpdesk/tickets/{tid}").json()["delivery"]
+        if delivery != "sending" or time.monotonic() > deadline:
+            return delivery
+        time.sleep(0.05)

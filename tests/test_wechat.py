@@ -287,8 +287,9 @@ class RecordingHelpdesk:
         self.tickets = []
 
     def open_ticket(self, channel, user_id, question, answer, history=None) -> int:
+        """One ticket per question, like the real store."""
         self.tickets.append((channel, user_id, question, answer.text))
-        return 100 + len(self.tickets)
+        return 100 + [t[2] for t in self.tickets].index(question) + 1
 
 
 def test_escalated_answer_opens_one_ticket_and_says_so(channel):
@@ -298,7 +299,8 @@ def test_escalated_answer_opens_one_ticket_and_says_so(channel):
     reply = ch.say("转人工")
     assert reply.endswith(texts.ESCALATED.format(ticket=101))
     assert desk.tickets == [("wechat", f"wechat:{OPENID}", "我们厂在万州，审核进度怎么查？", "好的，已为您记录转人工请求。")]
-    assert ch.say("转人工").endswith(texts.ESCALATED.format(ticket=101)) and len(desk.tickets) == 1
+    assert ch.say("转人工").endswith(texts.ESCALATED.format(ticket=101))
+    assert [t[2] for t in desk.tickets] == ["我们厂在万州，审核进度怎么查？"] * 2
 
 
 ESCALATING = {"转人工": Answer("好的，已为您记录转人工请求。", escalate=True, confidence=1.0, intent="human")}
