@@ -140,3 +140,51 @@ def test_sigterm_drains_in_flight_turns_before_exit(tmp_path, api):
     finally:
         server.stop()
         push.close()
+
+
+def test_kill_9_during_a_staff_answer_push_is_unknown_not_resent(tmp_path, api):
+    from jixiao.adapters.helpdesk import Helpdesk
+    from jixiao.adapters.services import Services
+    from jixiao.db import KV
+    from jixiao.settings import Settings
+    from servers import add_user, login
+
+    settings = Settings(data_dir=tmp_path / "var")
+    add_user(settings, "staff1")
+    first = Server(tmp_path, api, delay=0.0, name="push")
+    push = WeChatPush(first.url, TOKEN, APPID)
+    engine = make_engine(settings.db_url())
+    try:
+        assert push.reply_text(push.post(push.text("user-p", "你好"))) == "答复：你好"  # the 48 h window
+        desk = Helpdesk(Services(settings=settings, engine=engine, kv=KV(engine), bot=None))
+        tid = desk.open_ticket("wechat", "wechat:user-p", "审核进度怎么查？", None, history=[])
+        api.hang = 30.0
+        api.fail_next("timeout")  # WeChat takes the message and does not answer in time
+        with httpx.Client(base_url=first.url, timeout=10) as staff:
+            login(staff, "staff1")
+            staff.post(f"/api/helpdesk/tickets/{tid}/claim").raise_for_status()
+            t0 = time.monotonic()
+            r = staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "请登录应急管理系统查看。"})
+            assert r.status_code == 200 and r.json()["delivery"] == "sending" and time.monotonic() - t0 < 2
+        api.wait_for_messages(1, timeout=10)
+        os.kill(first.proc.pid, signal.SIGKILL)  # mid-push: WeChat has it, we never heard back
+        first.proc.wait(10)
+    finally:
+        first.stop()
+    second = Server(tmp_path, api, delay=0.0, name="push-restart")
+    try:
+        with httpx.Client(base_url=second.url, timeout=10) as staff:
+            login(staff, "staff1")
+            ticket = staff.get(f"/api/helpdesk/tickets/{tid}").json()
+        assert ticket["delivery"] == "unknown" and ticket["askers"][0]["delivery"] == "unknown"  # the true state
+        again = WeChatPush(second.url, TOKEN, APPID)
+        assert again.reply_text(again.post(again.text("user-p", "谢谢"))) == "答复：谢谢"  # not held, not resent
+        again.close()
+        time.sleep(0.5)
+        assert [m for m in api.messages if "应急管理系统" in m[1]] == [("user-p", api.messages[0][1])]
+        assert len(api.messages) == 1
+        assert "recorded as unknown" in second.log.read_text()
+    finally:
+        second.stop()
+        push.close()
+        engine.dispose()

@@ -134,3 +134,43 @@ def test_verified_long_answer_parts_arrive_in_order_after_a_500(channel):  # noq
     first = ch.say("长问题")
     rest = ch.api.wait_for_messages(2)
     assert first + "".join(t for _, t in rest) == LONG and all(utf8(t) <= 2048 for _, t in rest)
+
+
+def _ticket_for(ch, question="我们厂的审核进度怎么查？"):
+    from jixiao.adapters.helpdesk import Helpdesk
+
+    helpdesk = ch.services.extras.setdefault("helpdesk", Helpdesk(ch.services))
+    ch.say("你好")  # inside the 48 h window
+    tid = helpdesk.open_ticket("wechat", f"wechat:{OPENID}", question, None, history=[])
+    helpdesk.claim(tid, "staff1")
+    return helpdesk, tid
+
+
+def test_staff_answer_timeout_is_unknown_not_resent_and_the_console_says_so(channel):  # noqa: F811
+    from jixiao.adapters.helpdesk_api import _detail
+
+    ch = channel(bot=FakeBot(), wechat_account="verified")
+    helpdesk, tid = _ticket_for(ch)
+    _fast(ch)
+    ch.api.fail_next("timeout")
+    assert helpdesk.answer(tid, "staff1", "请登录应急管理系统查看。") == "unknown"
+    detail = _detail(helpdesk, tid)
+    assert detail["delivery"] == "unknown" and detail["askers"][0]["delivery"] == "unknown"
+    assert "未重发" in detail["delivery_label"]
+    time.sleep(1.5)
+    assert len(ch.api.messages) == 1  # WeChat got it once; we did not send it again …
+    assert "请登录应急管理系统" not in (ch.say("谢谢") or "")  # … nor hold it for the next message
+
+
+@pytest.mark.parametrize("faults,expected,attempts", [(("http500", 45047), "pushed", 3), ((45015,), "held", 1),
+                                                      ((40001,), "pushed", 2)])
+def test_staff_answer_faults_end_in_the_true_state(channel, faults, expected, attempts):  # noqa: F811
+    ch = channel(bot=FakeBot(), wechat_account="verified")
+    helpdesk, tid = _ticket_for(ch)
+    _fast(ch)
+    ch.api.fail_next(*faults)
+    assert helpdesk.answer(tid, "staff1", "答复内容。") == expected
+    assert ch.api.send_attempts == attempts and len(ch.api.messages) == (expected == "pushed")
+    if expected == "held":  # given with the user's next message, once
+        assert ch.say("谢谢").startswith(f"【人工服务答复·工单 {tid}】")
+        assert "答复内容" not in ch.say("再问一句")
