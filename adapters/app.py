@@ -162,14 +162,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.close()  # WeChat desk threads and HTTP client, then the engine
 
     app = FastAPI(title="jixiao 绩效评级政策助手", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None,  # adapters/api_docs.py: local, staff only
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
                               "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
-    from jixiao.adapters import helpdesk, web, wechat
+    from jixiao.adapters import api_docs, helpdesk, web, wechat
 
     app.include_router(web.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
     app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)

@@ -185,3 +185,18 @@ def test_a_cross_site_get_does_not_consume_staff_answers(env):
         assert phone.post("/api/inbox/read", json={"ids": ids}).status_code == 204
         assert c.get("/api/inbox").json()["messages"] == []  # read on one device: read everywhere
         assert "不少于30%" in str(c.get("/api/history").json()["staff"])  # … and still in the conversation
+
+
+# ---------------------------------------------------------------- 5. /docs
+
+def test_docs_are_local_and_behind_the_staff_login(env):
+    url, _ = env
+    with _client(url) as c:
+        assert c.get("/openapi.json").status_code == 401
+        r = c.get("/docs")
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/docs"
+        login(c, "alice")
+        page = c.get("/docs")
+        assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+        assert "cdn" not in page.text.lower() and "http" not in page.text.replace("http-equiv", "")
+        assert "/api/chat" in c.get("/openapi.json").json()["paths"]

@@ -176,7 +176,23 @@ def test_pages_and_docs(env):
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/api/chat"]["post"]
     assert "转人工" in op["description"] and {"401", "413", "422"} <= set(op["responses"])
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/docs.js" in docs.text
+    assert "http" not in docs.text.replace("http-equiv", "")  # no CDN: works on an intranet
+    assert client.get("/static/docs.js").status_code == 200
+    client.post("/api/logout")
+    assert client.get("/openapi.json").status_code == 401
+    r = client.get("/docs", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/docs"
+    assert client.get("/redoc").status_code == 404
+
+
+def test_docs_can_be_switched_off(tmp_path):
+    services = make_services(tmp_path, api_docs=False)
+    add_user(services, "alice")
+    client = TestClient(create_app(services=services))
+    login(client, "alice")
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
 
 
 def test_every_table_citation_opens_to_text_holding_its_quote():

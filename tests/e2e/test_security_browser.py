@@ -98,3 +98,17 @@ def test_login_follows_a_same_site_next(browser, site):  # noqa: F811
     page = browser.new_context().new_page()
     _login(page, url, "/console")
     page.wait_for_url(url + "/console")
+
+
+def test_docs_render_from_local_files_only(browser, site):  # noqa: F811
+    url, _, _ = site
+    context = browser.new_context()
+    outside = []
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: (outside.append(route.request.url),
+                                                                          route.abort()))
+    page = context.new_page()
+    _login(page, url, "/docs")
+    page.wait_for_url(url + "/docs")
+    from playwright.sync_api import expect
+    expect(page.locator("#operations")).to_contain_text("POST /api/chat")
+    assert outside == []
