@@ -17,7 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie, set_csrf_cookie,
+from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie,
+                                  set_csrf_cookie,
                                   current_user, require_staff, set_session_cookie, user_store)
 from jixiao.adapters.clause import find_clause
 from jixiao.adapters.edges import TextBody
@@ -91,27 +92,6 @@ class ClauseOut(BaseModel):
     section: str
     heading: str
     text: str = Field(description="条款原文（含下级条款）")
-
-
-class StaffMessage(BaseModel):
-    id: int
-    text: str
-    at: float = Field(description="服务台答复的时间（unix 秒）")
-    read: bool = False
-
-
-class InboxOut(BaseModel):
-    messages: list[str] = Field(description="未读的服务台答复（GET 不会改变状态；读后用 POST /api/inbox/read 标记）")
-    items: list[StaffMessage] = Field(default_factory=list, description="同上，带编号和时间")
-
-
-class ReadRequest(_Body):
-    ids: list[int] = Field(max_length=200, description="已显示的服务台答复编号")
-
-
-class HistoryOut(BaseModel):
-    turns: list[dict[str, Any]] = Field(description="最近的对话（问题与回答），用于刷新页面后恢复")
-    staff: list[StaffMessage] = Field(default_factory=list, description="服务台答复（所有设备可见，已读也保留）")
 
 
 # ---------------------------------------------------------------- pages
@@ -265,15 +245,6 @@ def chat(body: ChatRequest, user: User = Depends(require_staff),
     return out
 
 
-@router.get("/api/history", response_model=HistoryOut, tags=["web"], summary="最近的对话")
-def history(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> HistoryOut:
-    """最近的对话和服务台答复（按时间排列，在任何设备上都能看到）。"""
-    staff = _outbox(services).recent("web", web_user_id(user.username), "helpdesk:", HISTORY_TURNS)
-    return HistoryOut(turns=[{"question": t["question"], "reply": t.get("reply"), "at": t.get("at")}
-                             for t in _history(services, user.username)],
-                      staff=[StaffMessage(**m) for m in staff])
-
-
 @router.get("/api/clause", response_model=ClauseOut, tags=["web"], summary="引用条款原文",
             responses={404: {"description": "找不到该文件或条款"}})
 def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cbza-2024"),
@@ -287,24 +258,6 @@ def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cb
     return ClauseOut(**found.__dict__)
 
 
-@router.get("/api/inbox", response_model=InboxOut, tags=["web"], summary="服务台答复")
-def inbox(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> InboxOut:
-    """未读的服务台答复（页面每隔几秒轮询）；只读不改，显示后用 POST /api/inbox/read 标记已读。"""
-    items = _outbox(services).unread("web", web_user_id(user.username))
-    return InboxOut(messages=[m["text"] for m in items], items=[StaffMessage(**m) for m in items])
+from jixiao.adapters import web_inbox  # noqa: E402  (staff answers: /api/inbox, /api/history; reads _history)
 
-
-@router.post("/api/inbox/read", status_code=204, tags=["web"], summary="标记服务台答复已读")
-def inbox_read(body: ReadRequest, user: User = Depends(require_staff),
-               services: Services = Depends(get_services)) -> Response:
-    _outbox(services).mark_read("web", web_user_id(user.username), body.ids)
-    return Response(status_code=204)
-
-
-def _outbox(services: Services):
-    from jixiao.adapters.outbox import Outbox
-
-    outbox = services.extras.get("outbox")
-    if outbox is None:
-        outbox = services.extras["outbox"] = Outbox(services.engine)
-    return outbox
+router.include_router(web_inbox.router)

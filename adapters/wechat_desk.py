@@ -44,6 +44,7 @@ POLL = 0.1  # seconds between job reads while a request waits
 HISTORY_TURNS = 6
 DRAIN_TIMEOUT = 20.0  # seconds close() waits for in-flight turns
 RECOVER_INTERVAL = 60.0
+JOB_RETENTION = 7 * 24 * 3600.0  # finished jobs are kept this long (WeChat's retries come within seconds)
 
 
 def user_id(openid: str) -> str:
@@ -238,6 +239,7 @@ class WeChatDesk:
             while not self._stop.wait(RECOVER_INTERVAL):
                 try:
                     self.recover()
+                    self.jobs.purge(time.time() - JOB_RETENTION)
                 except Exception:
                     log.warning("wechat job recovery failed; retrying later", exc_info=True)
         threading.Thread(target=loop, name="wechat-recover", daemon=True).start()

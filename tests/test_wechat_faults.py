@@ -174,3 +174,12 @@ def test_staff_answer_faults_end_in_the_true_state(channel, faults, expected, at
     if expected == "held":  # given with the user's next message, once
         assert ch.say("谢谢").startswith(f"【人工服务答复·工单 {tid}】")
         assert "答复内容" not in ch.say("再问一句")
+
+
+def test_finished_jobs_are_purged_open_ones_kept(channel):  # noqa: F811
+    ch = channel(bot=FakeBot())
+    ch.say("问题")
+    jobs = ch.services.extras["wechat"].jobs
+    job_id, _ = jobs.accept("wechat:msg:open-one", OPENID)
+    assert jobs.purge(time.time() + 1) == 1  # the replied one
+    assert jobs.get(job_id)["state"] == "accepted"
