@@ -65,7 +65,8 @@ def test_forged_cross_origin_form_changes_nothing(browser, site, attacker):  # n
     _login(page, url)
     page.wait_for_url(url + "/")
     responses = []
-    page.on("response", lambda r: responses.append((r.url, r.status)) if "/api/" in r.url else None)
+    page.on("response", lambda r: responses.append((r.url, r.status))
+            if "/api/" in r.url and r.request.method == "POST" else None)
     for action in (f"/api/helpdesk/curated/{cid}/approve", "/api/logout"):
         evil_page["html"] = (f'<form id="f" method="POST" action="{url}{action}" enctype="text/plain">'
                              f'<input name="x" value="1"></form><script>document.getElementById("f").submit()</script>')
