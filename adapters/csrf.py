@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from fastapi.responses import JSONResponse
+from starlette.requests import cookie_parser
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +75,12 @@ class CsrfGuard:
         claimed = origin if origin is not None else referer
         if claimed is not None and _origin_of(claimed.decode("latin-1")) != own_origin(scope):
             return "origin" if origin is not None else "referer"
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
-        except Exception:
-            return None
         from jixiao.adapters.auth import COOKIE as SESSION
-        session = cookie.get(SESSION)
-        if session is None or not session.value:
+        # the same parser Starlette uses for request.cookies, so the session seen here is the one used later
+        session = cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(SESSION)
+        if not session:
             return None
-        expected = csrf_token(self.secret_of(scope["app"]), session.value)
+        expected = csrf_token(self.secret_of(scope["app"]), session)
         given = headers.get(HEADER.encode(), b"").decode("latin-1")
         return None if hmac.compare_digest(given, expected) else "token"
 

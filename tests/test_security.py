@@ -77,6 +77,11 @@ def test_every_state_changing_endpoint_needs_the_session_token(env):
         }
         assert {k: r.status_code for k, r in refused.items()} == {k: 403 for k in refused}
         assert admin.post(f"/api/helpdesk/curated/{cid}/approve", headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+        # a malformed cookie set by another app on this host does not hide the session from the guard
+        session = admin.cookies[COOKIE]
+        raw = httpx.post(f"{url}/api/helpdesk/curated/{cid}/approve",
+                         headers={"Cookie": f'prefs={{"a": 1, "b"}}; {COOKIE}={session}'})
+        assert raw.status_code == 403
         assert services.extras["helpdesk"].get(tid)["state"] == "new"
         assert admin.get("/api/me").status_code == 200  # logout was refused too
         # GET never changes state; logout is POST only

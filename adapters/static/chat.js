@@ -225,17 +225,19 @@
     return fresh;
   }
 
+  async function markRead(ids) {
+    if (!ids.length) return;
+    await api("/api/inbox/read", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ids: ids }),
+    });
+  }
+
   async function poll() {
     try {
       const data = await api("/api/inbox");
-      const fresh = showStaff(data.items || []);
-      if (fresh.length) {
-        await api("/api/inbox/read", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ ids: fresh.map((m) => m.id) }),
-        });
-      }
+      await markRead(showStaff(data.items || []).map((m) => m.id));
     } catch (e) { /* retried on the next tick */ }
     setTimeout(poll, POLL_MS);
   }
@@ -254,6 +256,7 @@
         addUser(e.turn.question);
         if (e.turn.reply) addBot(e.turn.reply);
       });
+      await markRead((data.staff || []).filter((m) => !m.read).map((m) => m.id));
     } catch (e) { /* an empty page is fine */ }
   }
 

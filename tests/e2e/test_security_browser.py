@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -113,3 +114,27 @@ def test_docs_render_from_local_files_only(browser, site):  # noqa: F811
     from playwright.sync_api import expect
     expect(page.locator("#operations")).to_contain_text("POST /api/chat")
     assert outside == []
+
+
+def test_staff_answer_shows_on_every_device_and_is_marked_read(browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from jixiao.adapters.outbox import Outbox
+
+    url, services, _ = site
+    box = Outbox(services.engine)
+    box.hold("web", "web:root", "【人工服务答复·工单 9】您的问题“进度”：\n请查看应急管理系统。", "helpdesk:9")
+    laptop = browser.new_context().new_page()
+    _login(laptop, url)
+    laptop.wait_for_url(url + "/")
+    expect(laptop.locator("#log")).to_contain_text("请查看应急管理系统", timeout=10_000)
+    deadline = time.monotonic() + 10
+    while box.pending("web", "web:root") and time.monotonic() < deadline:
+        laptop.wait_for_timeout(100)
+    assert box.pending("web", "web:root") == 0  # shown → marked read on the server
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    _login(phone, url)
+    phone.wait_for_url(url + "/")
+    expect(phone.locator("#log")).to_contain_text("请查看应急管理系统", timeout=10_000)  # from the history
+    phone.wait_for_timeout(500)  # a poll or two: shown once, not again from the inbox
+    assert phone.locator("#log").inner_text().count("请查看应急管理系统") == 1
