@@ -77,30 +77,33 @@ class WeChatDesk:
     def handle(self, msg: Inbound, deadline: float | None = None) -> Reply:
         """The passive reply for `msg` by `deadline` (time.monotonic(); default: now + the reply budget)."""
         deadline = deadline or time.monotonic() + self.settings.wechat_reply_budget
-        job_id, new = self.jobs.accept(msg.dedup_key, msg.openid)
+        try:
+            question, fixed = self._route(msg)
+        except Exception:  # e.g. the outbox unreadable: the apology, not a 500 (WeChat would retry forever)
+            log.exception("wechat routing failed openid=%s key=%s", msg.openid, msg.dedup_key)
+            question, fixed = None, texts.ERROR
+        job_id, new = self.jobs.accept(msg.dedup_key, msg.openid, question)
         if not new:
             log.info("wechat retry key=%s job=%s", msg.dedup_key, job_id)
             return self._await(job_id, msg.openid, deadline)
         if msg.event is None or msg.event.lower() != "unsubscribe":
             self._mark_seen(msg.openid)
         try:
-            return self._first(msg, deadline, job_id)
+            return self._first(msg.openid, question, fixed, deadline, job_id)
         except Exception:  # the user gets a short apology; the operator the traceback
             log.exception("wechat handling failed openid=%s key=%s", msg.openid, msg.dedup_key)
             self.jobs.move(job_id, ("accepted", "answered"), "replied", reply=texts.ERROR)
             return Reply(texts.ERROR)
 
-    def _first(self, msg: Inbound, deadline: float, job_id: int) -> Reply:
-        question, fixed = self._route(msg)
+    def _first(self, openid: str, question: str | None, fixed: str | None, deadline: float, job_id: int) -> Reply:
         if question is None:
-            reply = Reply(None) if fixed is None else self._compose(msg.openid, fixed or None, page=fixed == "")
+            reply = Reply(None) if fixed is None else self._compose(openid, fixed or None, page=fixed == "")
             self.jobs.move(job_id, "accepted", "replied", reply=reply.text)
             return reply
-        self.jobs.set_question(job_id, question)
         self._waiting.add(job_id)
         try:
-            self._submit(self._work, job_id, msg.openid, question)
-            return self._await(job_id, msg.openid, deadline)
+            self._submit(self._work, job_id, openid, question)
+            return self._await(job_id, openid, deadline)
         finally:
             self._waiting.discard(job_id)
 
@@ -132,7 +135,8 @@ class WeChatDesk:
             state = job["state"]
             if state == "answered" and self.jobs.move(job_id, "answered", "replied", reply=job["answer"]):
                 reply = self._compose(openid, job["answer"])
-                self.jobs.set_reply(job_id, reply.text)
+                if reply.text != job["answer"]:  # held texts in front, or split: keep what was given
+                    self.jobs.set_reply(job_id, reply.text)
                 return reply
             if state in ("replied", "delivering", "delivered", "held", "unknown"):
                 return Reply(job["reply"])

@@ -65,14 +65,14 @@ class JobStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def accept(self, dedup_key: str, openid: str) -> tuple[int, bool]:
+    def accept(self, dedup_key: str, openid: str, question: str | None = None) -> tuple[int, bool]:
         """(job id, True) for the first arrival of this push; (existing id, False) for a retry."""
         now = time.time()
         try:
             with self.engine.begin() as conn:
                 job_id = conn.execute(insert(jobs_table).values(
-                    dedup_key=dedup_key, openid=openid, state="accepted", owner=OWNER, lease_until=now + LEASE,
-                    created_at=now, updated_at=now)).inserted_primary_key[0]
+                    dedup_key=dedup_key, openid=openid, question=question, state="accepted", owner=OWNER,
+                    lease_until=now + LEASE, created_at=now, updated_at=now)).inserted_primary_key[0]
             return int(job_id), True
         except IntegrityError:
             with self.engine.connect() as conn:
@@ -96,10 +96,6 @@ class JobStore:
             return conn.execute(stmt).rowcount == 1
         with self.engine.begin() as c:
             return c.execute(stmt).rowcount == 1
-
-    def set_question(self, job_id: int, question: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(jobs_table).where(jobs_table.c.id == job_id).values(question=question))
 
     def set_reply(self, job_id: int, reply: str | None) -> None:
         with self.engine.begin() as conn:

@@ -100,8 +100,7 @@ def test_a_retry_of_an_answered_job_gets_the_answer(channel):  # noqa: F811
     from jixiao.adapters.wechat_jobs import JobStore
 
     jobs = JobStore(ch.services.engine)
-    job_id, _ = jobs.accept("wechat:msg:" + re.search(r"<MsgId>(\d+)</MsgId>", xml).group(1), OPENID)
-    jobs.set_question(job_id, "问题甲")
+    job_id, _ = jobs.accept("wechat:msg:" + re.search(r"<MsgId>(\d+)</MsgId>", xml).group(1), OPENID, "问题甲")
     assert jobs.move(job_id, "accepted", "answered", answer="答复：问题甲")
     assert ch.push.reply_text(ch.push.post(xml)) == "答复：问题甲"
     assert ch.push.reply_text(ch.push.post(xml)) == "答复：问题甲"  # the same again, never re-run
