@@ -64,8 +64,7 @@ class WeChatDesk:
         self.gate = gate  # wechat_inbound.Gate, None when JIXIAO_WECHAT_TOKEN is unset
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat-bot")
         self._futures: set = set()
-        self._waiting: set[int] = set()  # jobs a request in this process is waiting for
-        self._wake = threading.Condition()
+        self._waiting: dict[int, threading.Event] = {}  # jobs a request in this process waits for → its wake-up
         self._stop = threading.Event()
 
     @property
@@ -100,12 +99,12 @@ class WeChatDesk:
             reply = Reply(None) if fixed is None else self._compose(openid, fixed or None, page=fixed == "")
             self.jobs.move(job_id, "accepted", "replied", reply=reply.text)
             return reply
-        self._waiting.add(job_id)
+        self._waiting[job_id] = threading.Event()
         try:
             self._submit(self._work, job_id, openid, question)
             return self._await(job_id, openid, deadline)
         finally:
-            self._waiting.discard(job_id)
+            self._waiting.pop(job_id, None)
 
     def _route(self, msg: Inbound) -> tuple[str | None, str | None]:
         """(question for the assistant, None) or (None, fixed text; "" for "继续", None for "success")."""
@@ -149,8 +148,9 @@ class WeChatDesk:
                     self.jobs.set_reply(job_id, reply.text)
                     return reply
                 continue  # the answer came in meanwhile
-            with self._wake:
-                self._wake.wait(min(POLL, max(0.0, deadline - time.monotonic())))
+            wait = min(POLL, max(0.0, deadline - time.monotonic()))
+            woken = self._waiting.get(job_id)
+            woken.wait(wait) if woken is not None else time.sleep(wait)  # polling covers other workers
 
     def _late_text(self) -> str | None:
         return None if self.verified else texts.PENDING
@@ -165,8 +165,9 @@ class WeChatDesk:
     def _work(self, job_id: int, openid: str, question: str) -> None:
         text = self._answer(openid, question)
         if self.jobs.move(job_id, "accepted", "answered", answer=text):
-            with self._wake:
-                self._wake.notify_all()
+            woken = self._waiting.get(job_id)
+            if woken is not None:
+                woken.set()
             if job_id in self._waiting or not self.jobs.move(job_id, "answered", "delivering"):
                 return  # a request here gives it passively (or one elsewhere already did)
         elif not self.jobs.move(job_id, "late", "delivering", answer=text):
