@@ -8,7 +8,7 @@ The page (`static/docs.html` + `docs.js`) renders the OpenAPI document itself: n
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from jixiao.adapters.auth import current_user
 

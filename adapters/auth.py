@@ -26,7 +26,7 @@ from sqlalchemy import Column, Float, String, Table, delete, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from jixiao.db import KV, metadata
+from jixiao.db import metadata
 from jixiao.errors import InputError
 from jixiao.settings import Settings
 

@@ -11,11 +11,10 @@ import json
 import logging
 import time
 from importlib.resources import files
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie,
                                   set_csrf_cookie,

@@ -15,7 +15,7 @@ from jixiao.adapters.app import create_app
 from jixiao.adapters.auth import COOKIE, user_store
 from jixiao.adapters.helpdesk import Helpdesk
 from jixiao.adapters.outbox import Outbox
-from servers import PASSWORD, FakeBot, add_user, live_server, login, make_services
+from servers import PASSWORD, add_user, live_server, login, make_services
 
 pytestmark = pytest.mark.integration
 
