@@ -94,8 +94,9 @@ async def receive(request: Request, background: BackgroundTasks) -> Response:
     except Rejected as exc:
         return _refuse(exc)
     reply = await anyio.to_thread.run_sync(desk.handle, msg, deadline, limiter=_waiters)
-    if reply.followups:  # runs after the passive reply has been sent
-        background.add_task(desk.send_followups, msg.openid, reply.followups)
+    if reply.followups:  # held now (durable), pushed after the passive reply has been sent
+        message_id = await anyio.to_thread.run_sync(desk.hold_followups, msg.openid, reply.followups)
+        background.add_task(desk.push_followups, message_id)
     if reply.text is None:
         return PlainTextResponse("success")
     xml = desk.gate.seal(msg, reply.text, request.query_params.get("nonce", ""), encrypted)

@@ -33,7 +33,7 @@ from jixiao.adapters.wechat_api import WeChatClient
 from jixiao.adapters.wechat_delivery import CustomerService, seen_key
 from jixiao.adapters.wechat_inbound import Inbound
 from jixiao.adapters.wechat_jobs import JobStore
-from jixiao.adapters.wechat_reply import MORE, Reply, compose, escalate
+from jixiao.adapters.wechat_reply import MORE, REST, Reply, compose, escalate
 from jixiao.bot.answer import split_for_wechat
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ class WeChatDesk:
         self.gate = gate  # wechat_inbound.Gate, None when JIXIAO_WECHAT_TOKEN is unset
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat-bot")
         self._futures: set = set()
-        self._waiting: dict[int, threading.Event] = {}  # jobs a request in this process waits for → its wake-up
+        self._waiting: dict[int, tuple[threading.Event, int]] = {}  # job → (wake-up, requests here waiting)
+        self._waiting_lock = threading.Lock()
         self._stop = threading.Event()
 
     @property
@@ -84,7 +85,11 @@ class WeChatDesk:
         job_id, new = self.jobs.accept(msg.dedup_key, msg.openid, question)
         if not new:
             log.info("wechat retry key=%s job=%s", msg.dedup_key, job_id)
-            return self._await(job_id, msg.openid, deadline)
+            self._enter(job_id)
+            try:
+                return self._await(job_id, msg.openid, deadline, decide=False)
+            finally:
+                self._leave(job_id, msg.openid)
         if msg.event is None or msg.event.lower() != "unsubscribe":
             self._mark_seen(msg.openid)
         try:
@@ -99,12 +104,29 @@ class WeChatDesk:
             reply = Reply(None) if fixed is None else self._compose(openid, fixed or None, page=fixed == "")
             self.jobs.move(job_id, "accepted", "replied", reply=reply.text)
             return reply
-        self._waiting[job_id] = threading.Event()
+        self._enter(job_id)
         try:
             self._submit(self._work, job_id, openid, question)
             return self._await(job_id, openid, deadline)
         finally:
-            self._waiting.pop(job_id, None)
+            self._leave(job_id, openid)
+
+    def _enter(self, job_id: int) -> None:
+        with self._waiting_lock:
+            event, count = self._waiting.get(job_id, (threading.Event(), 0))
+            self._waiting[job_id] = (event, count + 1)
+
+    def _leave(self, job_id: int, openid: str) -> None:
+        """The last request here stops waiting; an answer that arrived meanwhile is delivered, not stranded."""
+        with self._waiting_lock:
+            event, count = self._waiting[job_id]
+            if count > 1:
+                self._waiting[job_id] = (event, count - 1)
+                return
+            del self._waiting[job_id]
+        job = self.jobs.get(job_id)
+        if job and job["state"] == "answered" and self.jobs.move(job_id, "answered", "delivering"):
+            self._submit(self._deliver_late, job_id, openid, job["answer"])
 
     def _route(self, msg: Inbound) -> tuple[str | None, str | None]:
         """(question for the assistant, None) or (None, fixed text; "" for "继续", None for "success")."""
@@ -127,8 +149,11 @@ class WeChatDesk:
             return None, ""
         return text, None
 
-    def _await(self, job_id: int, openid: str, deadline: float) -> Reply:
-        """Wait for the job's answer until `deadline`; give it passively if this caller wins it."""
+    def _await(self, job_id: int, openid: str, deadline: float, decide: bool = True) -> Reply:
+        """Wait for the job's answer until `deadline`; give it passively if this caller wins it.
+
+        Only the first arrival (`decide`) turns an unanswered job `late`; a retry that times out answers
+        "success" and leaves the job to its worker (or, if that process died, to recovery)."""
         while True:
             job = self.jobs.get(job_id) or {"state": "replied", "reply": None}
             state = job["state"]
@@ -142,6 +167,8 @@ class WeChatDesk:
             if state == "late":
                 return Reply(job["reply"] if job["reply"] is not None else self._late_text())
             if time.monotonic() >= deadline:
+                if not decide:
+                    return Reply(None)
                 if self.jobs.move(job_id, "accepted", "late"):
                     log.info("wechat answer late openid=%s verified=%s", openid, self.verified)
                     reply = self._compose(openid, None) if self.verified else Reply(texts.PENDING)
@@ -149,8 +176,8 @@ class WeChatDesk:
                     return reply
                 continue  # the answer came in meanwhile
             wait = min(POLL, max(0.0, deadline - time.monotonic()))
-            woken = self._waiting.get(job_id)
-            woken.wait(wait) if woken is not None else time.sleep(wait)  # polling covers other workers
+            entry = self._waiting.get(job_id)
+            entry[0].wait(wait) if entry is not None else time.sleep(wait)  # polling covers other workers
 
     def _late_text(self) -> str | None:
         return None if self.verified else texts.PENDING
@@ -165,10 +192,10 @@ class WeChatDesk:
     def _work(self, job_id: int, openid: str, question: str) -> None:
         text = self._answer(openid, question)
         if self.jobs.move(job_id, "accepted", "answered", answer=text):
-            woken = self._waiting.get(job_id)
-            if woken is not None:
-                woken.set()
-            if job_id in self._waiting or not self.jobs.move(job_id, "answered", "delivering"):
+            entry = self._waiting.get(job_id)
+            if entry is not None:
+                entry[0].set()
+            if entry is not None or not self.jobs.move(job_id, "answered", "delivering"):
                 return  # a request here gives it passively (or one elsewhere already did)
         elif not self.jobs.move(job_id, "late", "delivering", answer=text):
             return
@@ -267,12 +294,15 @@ class WeChatDesk:
     def _compose(self, openid: str, body: str | None, page: bool = False) -> Reply:
         return compose(self.outbox, user_id(openid), body, self.verified, page)
 
-    def send_followups(self, openid: str, parts: list[str]) -> None:
-        """After the passive reply: the further parts through the customer-service API, in order, else held."""
-        sent = self.cs.send(openid, parts) if self.verified and self.cs.in_window(openid) else None
-        done = 0 if sent is None else sent.parts_sent + (sent.outcome == "unknown")
-        if parts[done:]:
-            self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[done:]), source=MORE)
+    def hold_followups(self, openid: str, parts: list[str]) -> int:
+        """Before the passive reply goes out: the further parts, durable in the outbox (given with the user's
+        next message if the push below never happens, e.g. the process dies)."""
+        return self.outbox.hold(CHANNEL, user_id(openid), "".join(parts), source=REST)
+
+    def push_followups(self, message_id: int) -> None:
+        """After the passive reply: the held parts through the customer-service API, in order (`deliver`);
+        refused → they stay held; no answer from WeChat → recorded unknown, never resent."""
+        self.outbox.push(self.services, message_id)
 
     def deliver(self, user: str, text: str) -> bool:
         """`services.deliverers["wechat"]`: True when sent now through the customer-service API.
@@ -292,8 +322,8 @@ class WeChatDesk:
                 raise DeliveryUnknown(f"wechat customer-service send to {openid} has no answer")
             return sent.outcome == "sent"
         done = sent.parts_sent + (sent.outcome == "unknown")
-        if parts[done:]:
-            self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[done:]), source=MORE)
+        if parts[done:]:  # given before the reply to the user's next message
+            self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[done:]), source=REST)
         return True
 
     def _mark_seen(self, openid: str) -> None:

@@ -17,7 +17,8 @@ from jixiao.bot.answer import WECHAT_LIMIT, split_for_wechat
 log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
-MORE = "wechat:more"
+MORE = "wechat:more"  # unverified: the tail of a long answer, paged on "继续" only
+REST = "wechat:rest"  # verified: parts not (yet) sent by customer-service message, given with the next reply
 
 
 @dataclass

@@ -182,3 +182,19 @@ def test_finished_jobs_are_purged_open_ones_kept(channel):  # noqa: F811
     job_id, _ = jobs.accept("wechat:msg:open-one", OPENID)
     assert jobs.purge(time.time() + 1) == 1  # the replied one
     assert jobs.get(job_id)["state"] == "accepted"
+
+
+def test_verified_parts_refused_are_held_for_the_next_message_not_lost(channel):  # noqa: F811
+    ch = channel(bot=FakeBot(script={"长问题": LONG}), wechat_account="verified")
+    ch.say("你好")
+    _fast(ch)
+    ch.api.fail_next(45015)
+    first = ch.say("长问题")
+    box = Outbox(ch.services.engine)
+    _wait(lambda: ch.api.send_attempts >= 1 and box.pending("wechat", f"wechat:{OPENID}") == 1)
+    nxt = ch.say("下一个问题")  # no "继续" needed: a verified user was never told to send it
+    def got():  # the rest, in order, once
+        return (first + nxt + "".join(t for _, t in ch.api.messages)).replace("\n\n", "")
+    _wait(lambda: len(got()) >= len(LONG + "答复：下一个问题"))
+    time.sleep(0.3)
+    assert got() == LONG + "答复：下一个问题"
