@@ -43,6 +43,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry WeChat's access_token in the URL
 
 
 # ---------------------------------------------------------------- services
@@ -74,7 +75,7 @@ def build_services(settings: Settings) -> Services:
 
 def _import_tables() -> None:
     # modules that declare tables on jixiao.db.metadata
-    from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
+    from jixiao.adapters import auth, helpdesk, outbox, wechat_jobs  # noqa: F401
 
 
 # ---------------------------------------------------------------- KV sweeping
@@ -161,18 +162,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.close()  # WeChat desk threads and HTTP client, then the engine
 
     app = FastAPI(title="jixiao 绩效评级政策助手", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None,  # adapters/api_docs.py: local, staff only
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
                               "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
-    from jixiao.adapters import criteria_admin, helpdesk, web, wechat
+    from jixiao.adapters import api_docs, criteria_admin, helpdesk, web, wechat
 
     app.include_router(web.router)
     app.include_router(criteria_admin.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
     app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)
+    from jixiao.adapters.csrf import CsrfGuard, session_secret_of
+    app.add_middleware(CsrfGuard, secret_of=session_secret_of)  # outermost: forged requests read no body
+
+    from jixiao.adapters import edges
+    edges.install(app)  # surrogates / numbers out of range that slip past validation → 400, no traceback
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -205,6 +213,8 @@ def _chinese(exc: RequestValidationError) -> str:
             return f"不支持的字段 {loc[-1]!r}。"
         if kind in ("string_type", "model_attributes_type", "dict_type"):
             return f"字段 {'.'.join(loc[1:]) or loc[-1]!r} 类型不正确。"
+        if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than", "int_parsing"):
+            return f"字段 {loc[-1]!r} 超出范围或不是有效的数字。"
         if kind.startswith("string_too"):
             return f"字段 {loc[-1]!r} 长度不符合要求。"
     return "请求格式不正确。"

@@ -5,8 +5,9 @@
 - Sessions: a random token in an HttpOnly, SameSite=Lax cookie; the database keeps only
   HMAC-SHA256(secret, token) and an expiry, so a leaked table does not give working cookies.
   The secret is `JIXIAO_SESSION_SECRET`, or generated once into `<data_dir>/session_secret`.
-- Login throttling (`LoginThrottle`): after MAX_LOGIN_FAILURES failures for one username or one client IP
-  within LOGIN_WINDOW, logins are refused (429) without checking the password; counted in the shared KV.
+- Login throttling: `auth_throttle.LoginThrottle` (per address, per address and name, per-account backoff).
+- Accounts can be disabled (`!` before the hash), re-enabled or removed; a password change, a disable or a
+  removal ends every session of the user.
 - FastAPI dependencies `require_staff` (401 without a session) and `require_admin` (403 for staff).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import Column, Float, String, Table, delete, insert, select, upd
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from jixiao.db import KV, metadata
+from jixiao.db import metadata
 from jixiao.errors import InputError
 from jixiao.settings import Settings
 
@@ -35,9 +36,9 @@ SESSION_TTL = 12 * 3600  # seconds; a working day
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD = 8
-MAX_LOGIN_FAILURES = 5  # per username and per client IP …
-LOGIN_WINDOW = 600  # … within this many seconds (each failure is forgotten this long after it happened)
-TOO_MANY_FAILURES = f"登录失败次数过多，请 {LOGIN_WINDOW // 60} 分钟后再试"
+DISABLED = "!"  # prefix of a disabled user's password hash (never a valid scheme)
+from jixiao.adapters.auth_throttle import (ACCOUNT_FREE_FAILURES, LOGIN_WINDOW, MAX_BACKOFF,  # noqa: E402,F401
+                                           MAX_IP_FAILURES, MAX_LOGIN_FAILURES, TOO_MANY_FAILURES, LoginThrottle)
 
 users_table = Table(
     "users", metadata,
@@ -120,14 +121,56 @@ class UserStore:
         with self.engine.begin() as conn:
             done = conn.execute(update(users_table).where(users_table.c.username == username)
                                 .values(password_hash=hash_password(password))).rowcount
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
         if not done:
             raise InputError(f"用户 {username!r} 不存在。")
+
+    def disable(self, username: str) -> None:
+        """Refuse the user's logins (the hash gets a `!` prefix, kept for `enable`) and end every session."""
+        self._set_disabled(username, True)
+
+    def enable(self, username: str) -> None:
+        self._set_disabled(username, False)
+
+    def _set_disabled(self, username: str, disabled: bool) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(users_table.c.password_hash).where(users_table.c.username == username)).first()
+            if row is None:
+                raise InputError(f"用户 {username!r} 不存在。")
+            stored = row.password_hash.lstrip(DISABLED)
+            conn.execute(update(users_table).where(users_table.c.username == username)
+                         .values(password_hash=(DISABLED + stored) if disabled else stored))
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
+
+    def remove(self, username: str) -> None:
+        """Delete the user and every session of theirs."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions_table).where(sessions_table.c.username == username))
+            done = conn.execute(delete(users_table).where(users_table.c.username == username)).rowcount
+        if not done:
+            raise InputError(f"用户 {username!r} 不存在。")
+
+    def is_disabled(self, username: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_table.c.password_hash).where(users_table.c.username == username)).first()
+        return row is not None and row.password_hash.startswith(DISABLED)
+
+    def csrf(self, session_token: str) -> str:
+        """The anti-forgery token bound to this session (see `adapters.csrf`)."""
+        from jixiao.adapters.csrf import csrf_token
+        return csrf_token(self._secret, session_token)
 
     def list(self) -> list[User]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(users_table.c.username, users_table.c.role)
                                 .order_by(users_table.c.username)).all()
         return [User(r.username, r.role) for r in rows]
+
+    def list_with_state(self) -> list[tuple[User, bool]]:
+        """Users with whether each is disabled."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users_table).order_by(users_table.c.username)).all()
+        return [(User(r.username, r.role), r.password_hash.startswith(DISABLED)) for r in rows]
 
     def authenticate(self, username: str, password: str) -> User | None:
         with self.engine.connect() as conn:
@@ -168,49 +211,6 @@ class UserStore:
                 conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == self._key(token)))
 
 
-# ---------------------------------------------------------------- login throttling
-
-class LoginThrottle:
-    """Failed logins counted per username and per client IP in the shared KV, so every worker sees them.
-
-    Each failure is its own KV row (`login:fail:<user|ip>:<sha256>:<random>`, expiring after LOGIN_WINDOW),
-    so the window slides and no read-modify-write is needed. `begin` records the attempt *before* the
-    password is checked and counts again afterwards: of any number of parallel attempts, across workers,
-    at most MAX_LOGIN_FAILURES get to check a password. A successful login clears both counters.
-    """
-
-    def __init__(self, kv: KV):
-        self.kv = kv
-
-    @staticmethod
-    def _prefixes(username: str, ip: str) -> tuple[str, str]:
-        def digest(value: str) -> str:  # any string may arrive as a username: keep keys short and unambiguous
-            return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
-        return f"login:fail:user:{digest(username)}:", f"login:fail:ip:{digest(ip)}:"
-
-    def _blocked(self, prefixes: tuple[str, ...], limit: int) -> bool:
-        return any(self.kv.count_prefix(p) >= limit for p in prefixes)
-
-    def begin(self, username: str, ip: str) -> list[str] | None:
-        """None when this attempt is refused; otherwise the keys recording it (kept if it fails)."""
-        prefixes = self._prefixes(username, ip)
-        if self._blocked(prefixes, MAX_LOGIN_FAILURES):
-            return None
-        token = secrets.token_hex(8)
-        keys = [p + token for p in prefixes]
-        for key in keys:
-            self.kv.add(key, str(time.time()), ttl=LOGIN_WINDOW)
-        if self._blocked(prefixes, MAX_LOGIN_FAILURES + 1):  # parallel attempts got in first
-            for key in keys:
-                self.kv.delete(key)
-            return None
-        return keys
-
-    def succeeded(self, username: str, ip: str) -> None:
-        for prefix in self._prefixes(username, ip):
-            self.kv.delete_prefix(prefix)
-
-
 def session_secret(settings: Settings) -> str:
     """JIXIAO_SESSION_SECRET, else one generated into `<data_dir>/session_secret` (mode 600) and reused."""
     if settings.session_secret:
@@ -239,8 +239,17 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
                         secure=request.url.scheme == "https")
 
 
+def set_csrf_cookie(response: Response, request: Request, token: str) -> None:
+    """Readable by the site's own scripts (which copy it into X-CSRF-Token); useless to other sites."""
+    from jixiao.adapters.csrf import COOKIE as CSRF_COOKIE
+    response.set_cookie(CSRF_COOKIE, token, max_age=SESSION_TTL, httponly=False, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+
+
 def clear_session_cookie(response: Response) -> None:
+    from jixiao.adapters.csrf import COOKIE as CSRF_COOKIE
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
 
 
 def current_user(request: Request) -> User | None:

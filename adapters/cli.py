@@ -1,4 +1,4 @@
-"""`jixiao serve` (web chat, WeChat, helpdesk in one app) and `jixiao users add|list|passwd`."""
+"""`jixiao serve` (web chat, WeChat, helpdesk in one app) and `jixiao users add|list|passwd|disable|enable|remove`."""
 from __future__ import annotations
 
 import getpass
@@ -52,7 +52,7 @@ def users_add(
 
 @users_app.command("passwd")
 def users_passwd(username: str = typer.Argument(..., help="用户名")) -> None:
-    """重设密码（从提示或标准输入读取）。"""
+    """重设密码（从提示或标准输入读取）；该用户的所有会话随即失效。"""
     try:
         _user_store(Settings()).set_password(username, _read_password())
     except InputError as exc:
@@ -61,14 +61,41 @@ def users_passwd(username: str = typer.Argument(..., help="用户名")) -> None:
     typer.echo(f"已更新 {username} 的密码。")
 
 
+def _account_action(username: str, action: str, done: str) -> None:
+    try:
+        getattr(_user_store(Settings()), action)(username)
+    except InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+    typer.echo(done.format(username=username))
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(..., help="用户名")) -> None:
+    """停用账号：立即结束其所有会话，之后无法登录（enable 可恢复）。"""
+    _account_action(username, "disable", "已停用 {username}，其所有会话已结束。")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(..., help="用户名")) -> None:
+    """恢复被停用的账号（密码不变）。"""
+    _account_action(username, "enable", "已恢复 {username}。")
+
+
+@users_app.command("remove")
+def users_remove(username: str = typer.Argument(..., help="用户名")) -> None:
+    """删除账号及其所有会话。"""
+    _account_action(username, "remove", "已删除 {username}，其所有会话已结束。")
+
+
 @users_app.command("list")
 def users_list() -> None:
-    """列出账号和角色。"""
-    users = _user_store(Settings()).list()
+    """列出账号和角色（停用的标注“已停用”）。"""
+    users = _user_store(Settings()).list_with_state()
     if not users:
         typer.echo("还没有账号。运行 `jixiao users add 用户名 --role admin` 创建。")
-    for u in users:
-        typer.echo(f"{u.username}\t{u.role}")
+    for u, disabled in users:
+        typer.echo(f"{u.username}\t{u.role}" + ("\t已停用" if disabled else ""))
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；对外服务用 0.0.0.0"),
@@ -95,4 +122,4 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；�
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
-    app.add_typer(users_app, name="users", help="工作人员账号：新建、列表、重设密码。")
+    app.add_typer(users_app, name="users", help="工作人员账号：新建、列表、重设密码、停用、删除。")

@@ -10,13 +10,15 @@ e.g. `wechat:<openid>`) and handed unchanged to the channel's deliverer and the 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jixiao.adapters.helpdesk_curated import CuratedAnswers
 from jixiao.adapters.helpdesk_store import (HelpdeskError, NotAllowed, TicketNotFound, TicketStore, TransitionError,
                                             username)
-from jixiao.adapters.outbox import DeliveryResult, Outbox
+from jixiao.adapters.helpdesk_askers import summary
+from jixiao.adapters.outbox import Outbox, settle_interrupted
 
 if TYPE_CHECKING:
     from jixiao.adapters.services import Services
@@ -71,6 +73,30 @@ def history_from_store(data_dir: Path, user_id: str, limit: int = HISTORY_TURNS)
             for t in reversed(turns)]
 
 
+def assessment_of(answer: Any) -> dict | None:
+    """The self-assessment result the dialogue attached to `answer` (a `self_assessment` tool entry), if done."""
+    for tool in reversed(getattr(answer, "tools", None) or []):
+        result = tool.get("result") if isinstance(tool, dict) else None
+        if tool.get("name") == "self_assessment" and isinstance(result, dict) and result.get("estimate_text"):
+            return result
+    return None
+
+
+def assessment_question(result: dict) -> str:
+    """A ticket question that says what the user wants reviewed when they handed over from a self-assessment."""
+    industry = result.get("industry") or "未识别行业"
+    return f"企业自评结果人工复核：{industry}，自评预估 {result.get('estimate_text')}"
+
+
+def escalation_question(text: str, intent: str, history: list[dict]) -> str:
+    """What a ticket is about: for 转人工 the user's last real question (not 转人工, not an assessment option)."""
+    if intent != "human":
+        return text
+    asked = [t["question"] for t in history if t.get("intent") != "human"
+             and not str(t.get("intent") or "").startswith("assess") and not str(t.get("question")).strip().isdigit()]
+    return asked[-1] if asked else ""
+
+
 class Helpdesk:
     """Tickets, delivery of staff answers and curated answers over `services.engine`."""
 
@@ -79,13 +105,23 @@ class Helpdesk:
         self.outbox = Outbox(services.engine)
         self.curated = CuratedAnswers(services.engine)
         self.store = TicketStore(services.engine, self.outbox, self.curated)
+        self._pusher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="helpdesk-push")
+        try:
+            settle_interrupted(services.engine)
+        except Exception:  # tables not created yet (tests building parts by hand)
+            log.debug("outbox settle skipped", exc_info=True)
 
     # -- channels
 
     def open_ticket(self, channel: str, user_id: str, question: str, answer: Any = None,
                     history: list[dict] | None = None) -> int:
-        """Open (or join, see MERGE_WINDOW) the user's ticket; `answer` is the bot's Answer, kept as the draft."""
+        """The ticket for this question (joined when open, reopened for this user after an answer, else new);
+        `answer` is the bot's Answer, kept as the draft; a self-assessment result on it goes into the evidence."""
+        assessment = assessment_of(answer)
         question = (question or "").strip()[:MAX_QUESTION]
+        personal = not question or question.isdigit() or assessment is not None
+        if assessment is not None and (not question or question.isdigit()):
+            question = assessment_question(assessment)
         if history is None:
             try:
                 history = history_from_store(self.services.settings.data_dir, user_id)
@@ -97,7 +133,8 @@ class Helpdesk:
             draft=getattr(answer, "text", "") or "", intent=getattr(answer, "intent", "") or "",
             confidence=float(getattr(answer, "confidence", 0.0) or 0.0),
             citations=list(getattr(answer, "citations", None) or []),
-            chunks=list(getattr(answer, "chunks", None) or []), history=list(history))
+            chunks=list(getattr(answer, "chunks", None) or []), history=list(history),
+            extra={"assessment": assessment} if assessment is not None else None, personal=personal)
 
     # -- staff
 
@@ -107,19 +144,35 @@ class Helpdesk:
     def claim(self, ticket_id: int, staff: Any) -> None:
         self.store.claim(ticket_id, username(staff))
 
-    def answer(self, ticket_id: int, staff: Any, text: str, citations: list[dict] | None = None) -> DeliveryResult:
-        """Record the answer and send it on the user's channel: "pushed" now, or "held" in the outbox."""
+    def answer(self, ticket_id: int, staff: Any, text: str, citations: list[dict] | None = None,
+               background: bool = False) -> str:
+        """Record the answer and send it to every asker on their channel.
+
+        Waits for the pushes and returns the least settled outcome ("unknown" > "held" > "pushed"), or with
+        `background` returns "sending" at once (the console reads the true state from the outbox later)."""
         text = (text or "").strip()
         if not text:
             raise HelpdeskError("答复内容不能为空。")
         if len(text) > MAX_ANSWER:
             raise HelpdeskError(f"答复内容过长（{len(text)} 字），请控制在 {MAX_ANSWER} 字以内。")
         evidence = (self.store.get(ticket_id)["evidence"] or {}).get("citations") if citations else None
-        message_id = self.store.answer(ticket_id, username(staff), text, check_citations(citations, evidence))
-        result = self.outbox.push(self.services, message_id)
-        if result == "pushed":
-            self.store.set_delivery(ticket_id, result)
-        log.info("helpdesk answered ticket_id=%s delivery=%s", ticket_id, result)
+        message_ids = self.store.answer(ticket_id, username(staff), text, check_citations(citations, evidence))
+        if background:
+            self._pusher.submit(self._push_all, ticket_id, message_ids)
+            return "sending"
+        return self._push_all(ticket_id, message_ids)
+
+    def _push_all(self, ticket_id: int, message_ids: list[int]) -> str:
+        results = []
+        for mid in message_ids:
+            try:
+                results.append(self.outbox.push(self.services, mid))
+            except Exception:  # one asker's channel must not stop the others
+                log.exception("helpdesk push failed ticket_id=%s message_id=%s", ticket_id, mid)
+                results.append("held")
+        result = summary(results) or "held"
+        self.store.set_delivery(ticket_id, result)
+        log.info("helpdesk answered ticket_id=%s askers=%d delivery=%s", ticket_id, len(message_ids), result)
         return result
 
     def close(self, ticket_id: int, staff: Any) -> None:

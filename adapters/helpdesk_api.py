@@ -10,45 +10,44 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from jixiao.adapters.auth import User, require_admin, require_staff
+from jixiao.adapters.edges import MAX_ID, MAX_OFFSET, TextBody
+from jixiao.adapters.helpdesk_askers import DELIVERY_LABELS, ticket_deliveries
+from jixiao.adapters.helpdesk_askers import summary as delivery_summary
 from jixiao.adapters.helpdesk_store import STATE_LABELS, STATES, HelpdeskError, clocks
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter()
 api = APIRouter(prefix="/api/helpdesk", tags=["helpdesk"])
 
+TicketId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="工单号")]
 State = Literal["new", "assigned", "answered", "closed", "reopened"]
 
 
-class CitationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CitationIn(TextBody):
     doc_id: str = Field(min_length=1, max_length=64)
     title: str = Field(default="", max_length=200)
     section: str = Field(default="", max_length=100)
     quote: str = Field(default="", max_length=500)
 
 
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerIn(TextBody):
     text: str = Field(min_length=1, max_length=5000)
     citations: list[CitationIn] = Field(default_factory=list, max_length=10)
 
 
-class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReopenIn(TextBody):
     note: str = Field(min_length=1, max_length=1000)
 
 
-class ProposeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProposeIn(TextBody):
     question: str | None = Field(default=None, min_length=2, max_length=500)
     text: str | None = Field(default=None, min_length=1, max_length=5000)
 
@@ -72,11 +71,23 @@ def _refusals():
         raise HTTPException(status_code=e.status, detail=str(e)) from None
 
 
-def _summary(row: dict) -> dict:
+def _askers(helpdesk, ticket_ids: list[int]) -> dict[int, list[dict]]:
+    with helpdesk.services.engine.connect() as conn:
+        return ticket_deliveries(conn, ticket_ids)
+
+
+def _summary(row: dict, askers: list[dict] | None = None) -> dict:
+    """One queue line: every question asked (all askers' wordings) and the true delivery of the latest answer."""
     c = clocks(row)
+    askers = askers or []
+    questions = list(dict.fromkeys([row["question"]] + [a["question"] for a in askers]))
+    states = [a["delivery"] for a in askers if a["delivery"]]
+    delivery = delivery_summary(states) if states else row["delivery"]
     return {"id": row["id"], "channel": row["channel"], "user_id": row["user_id"], "state": row["state"],
             "state_label": STATE_LABELS[row["state"]], "question": row["question"][:200],
-            "assignee": row["assignee"], "delivery": row["delivery"], "reopen_count": row["reopen_count"],
+            "questions": [q[:200] for q in questions], "asker_count": max(1, len(askers)),
+            "assignee": row["assignee"], "delivery": delivery,
+            "delivery_label": DELIVERY_LABELS.get(delivery or "", ""), "reopen_count": row["reopen_count"],
             "created_at": row["created_at"], "updated_at": row["updated_at"], "claimed_at": row["claimed_at"],
             "first_response_at": row["first_response_at"], "answered_at": row["answered_at"],
             "closed_at": row["closed_at"], "first_response_seconds": c.first_response,
@@ -86,7 +97,8 @@ def _summary(row: dict) -> dict:
 def _detail(helpdesk, ticket_id: int) -> dict:
     with _refusals():
         row = helpdesk.get(ticket_id)
-    return _summary(row) | {
+    askers = _askers(helpdesk, [ticket_id])[ticket_id]
+    return _summary(row, askers) | {"askers": askers,
         "question": row["question"], "draft": row["draft"], "bot_intent": row["bot_intent"],
         "bot_confidence": row["bot_confidence"], "evidence": row["evidence"] or {}, "history": row["history"] or [],
         "answer": row["answer"], "answer_citations": row["answer_citations"] or [],
@@ -97,43 +109,47 @@ def _detail(helpdesk, ticket_id: int) -> dict:
 @api.get("/tickets")
 def list_tickets(state: State | None = None, assignee: str | None = Query(None, max_length=64),
                  channel: str | None = Query(None, max_length=16), mine: bool = False,
-                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                  user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     rows = helpdesk.store.list(state, user.username if mine else assignee, channel, limit, offset)
-    return {"tickets": [_summary(r) for r in rows], "counts": helpdesk.store.counts(),
+    askers = _askers(helpdesk, [r["id"] for r in rows])
+    return {"tickets": [_summary(r, askers.get(r["id"])) for r in rows], "counts": helpdesk.store.counts(),
             "states": [{"state": s, "label": STATE_LABELS[s]} for s in STATES]}
 
 
 @api.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def get_ticket(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/claim")
-def claim(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def claim(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.claim(ticket_id, user)
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/answer")
-def answer(ticket_id: int, body: AnswerIn, user: User = Depends(require_staff),
+def answer(ticket_id: TicketId, body: AnswerIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
+    """Records the answer and returns at once; the answer is pushed to every asker in the background
+    (the ticket's `delivery` and each asker's show the true state as it settles)."""
     with _refusals():
-        delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations])
-    message = "已推送给用户。" if delivery == "pushed" else "用户暂时无法接收推送，答复已保存，用户下次访问时送达。"
-    return {"delivery": delivery, "message": message, "ticket": _detail(helpdesk, ticket_id)}
+        delivery = helpdesk.answer(ticket_id, user, body.text, [c.model_dump() for c in body.citations],
+                                   background=True)
+    return {"delivery": delivery, "message": "答复已保存，正在发送给提问用户；发送结果见工单的送达状态。",
+            "ticket": _detail(helpdesk, ticket_id)}
 
 
 @api.post("/tickets/{ticket_id}/close")
-def close(ticket_id: int, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
+def close(ticket_id: TicketId, user: User = Depends(require_staff), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.close(ticket_id, user)
     return _detail(helpdesk, ticket_id)
 
 
 @api.post("/tickets/{ticket_id}/reopen")
-def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
+def reopen(ticket_id: TicketId, body: ReopenIn, user: User = Depends(require_staff),
            helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.reopen(ticket_id, user, body.note)
@@ -141,7 +157,7 @@ def reopen(ticket_id: int, body: ReopenIn, user: User = Depends(require_staff),
 
 
 @api.post("/tickets/{ticket_id}/curated", status_code=201)
-def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = Depends(require_staff),
+def propose_curated(ticket_id: TicketId, body: ProposeIn | None = None, user: User = Depends(require_staff),
                     helpdesk=Depends(get_helpdesk)) -> dict:
     body = body or ProposeIn()
     with _refusals():
@@ -151,13 +167,13 @@ def propose_curated(ticket_id: int, body: ProposeIn | None = None, user: User = 
 
 @api.get("/curated")
 def list_curated(state: Literal["proposed", "approved"] | None = None, limit: int = Query(100, ge=1, le=500),
-                 offset: int = Query(0, ge=0), user: User = Depends(require_staff),
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET), user: User = Depends(require_staff),
                  helpdesk=Depends(get_helpdesk)) -> dict:
     return {"curated": helpdesk.curated.list(state, limit, offset), "can_approve": user.role == "admin"}
 
 
 @api.post("/curated/{curated_id}/approve")
-def approve_curated(curated_id: int, user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
+def approve_curated(curated_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], user: User = Depends(require_admin), helpdesk=Depends(get_helpdesk)) -> dict:
     with _refusals():
         helpdesk.approve_curated(curated_id, user)
     return {"curated": helpdesk.curated.get(curated_id)}

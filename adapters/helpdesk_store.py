@@ -19,6 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from jixiao.db import metadata
 from jixiao.adapters.helpdesk_curated import CuratedAnswers
+from jixiao.adapters.helpdesk_askers import (askers, claim_question, open_ticket_for, release_questions, set_message,
+                                              ticket_key)
+from jixiao.adapters.helpdesk_open import TicketOpening
 from jixiao.adapters.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("answered", "closed"), "reopened"),
 }
 ACTION_LABELS = {"claim": "认领", "answer": "答复", "close": "关闭", "reopen": "重开"}
-MERGE_WINDOW = 600.0  # seconds: a new question from a user with an open ticket this recent joins it
 
 tickets_table = Table(
     "helpdesk_tickets", metadata,
@@ -127,26 +129,10 @@ def clocks(row: dict, now: float | None = None) -> Clocks:
     return Clocks(first, resolved, (row.get("closed_at") or now) - row["created_at"])
 
 
-def _merge_unique(old: list, new: list, key) -> list:
-    seen = {key(x) for x in old}
-    out = list(old)
-    for x in new:
-        if key(x) not in seen:
-            seen.add(key(x))
-            out.append(x)
-    return out
+class TicketStore(TicketOpening):
+    """Tickets, their events and the state machine (`open` in `helpdesk_open`); `Helpdesk` adds delivery."""
 
-
-def _cite_key(c: dict) -> tuple:
-    return c.get("doc_id"), c.get("section"), c.get("quote")
-
-
-def _chunk_key(c: dict) -> tuple:
-    return c.get("doc_id"), c.get("section")
-
-
-class TicketStore:
-    """Tickets, their events and the state machine; `Helpdesk` adds conversations and delivery."""
+    table = tickets_table
 
     def __init__(self, engine, outbox: Outbox | None = None, curated: CuratedAnswers | None = None):
         self.engine = engine
@@ -186,38 +172,6 @@ class TicketStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.state, func.count()).group_by(t.state)).all()
         return {s: 0 for s in STATES} | {r[0]: int(r[1]) for r in rows}
-
-    # -- opening
-
-    def open(self, channel: str, user_id: str, question: str, draft: str, intent: str, confidence: float,
-             citations: list[dict], chunks: list[dict], history: list[dict], now: float | None = None) -> int:
-        """A new ticket, or the user's open one (new/assigned, opened within MERGE_WINDOW) with this added."""
-        now = time.time() if now is None else now
-        t = tickets_table.c
-        with self.engine.begin() as conn:
-            row = conn.execute(select(tickets_table).where(
-                t.channel == channel, t.user_id == user_id, t.state.in_(("new", "assigned")),
-                t.created_at >= now - MERGE_WINDOW).order_by(t.id.desc()).limit(1)).mappings().first()
-            if row is not None:
-                evidence = row["evidence"] or {}
-                merged = {"citations": _merge_unique(evidence.get("citations", []), citations, _cite_key),
-                          "chunks": _merge_unique(evidence.get("chunks", []), chunks, _chunk_key)}
-                old_history = list(row["history"] or [])
-                hist = _merge_unique(old_history, history, lambda h: (h.get("question"), h.get("at")))
-                values = dict(evidence=merged, history=hist, updated_at=now)
-                if draft:
-                    values |= dict(draft=draft, bot_intent=intent, bot_confidence=confidence)
-                conn.execute(update(tickets_table).where(t.id == row["id"]).values(**values))
-                self._event(conn, row["id"], user_id, "message", None, None, question, now)
-                return int(row["id"])
-            ticket_id = int(conn.execute(insert(tickets_table).values(
-                channel=channel, user_id=user_id, state="new", question=question, draft=draft or "",
-                bot_intent=intent or "", bot_confidence=float(confidence or 0.0),
-                evidence={"citations": citations, "chunks": chunks}, history=history,
-                created_at=now, updated_at=now, reopen_count=0)).inserted_primary_key[0])
-            self._event(conn, ticket_id, user_id, "open", None, "new", question, now)
-        log.info("helpdesk ticket opened ticket_id=%s channel=%s", ticket_id, channel)
-        return ticket_id
 
     # -- transitions
 
@@ -267,6 +221,7 @@ class TicketStore:
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
             self.transition(conn, ticket_id, "close", staff, now, closed_at=now)
+            release_questions(conn, ticket_id)
 
     def reopen(self, ticket_id: int, staff: str, note: str, now: float | None = None) -> None:
         if not (note or "").strip():
@@ -275,10 +230,14 @@ class TicketStore:
         with self.engine.begin() as conn:
             self.transition(conn, ticket_id, "reopen", staff, now, note.strip(), closed_at=None,
                             reopen_count=tickets_table.c.reopen_count + 1)
+            question = conn.execute(select(tickets_table.c.question).where(tickets_table.c.id == ticket_id)).scalar()
+            key = ticket_key(conn, ticket_id, question)
+            if open_ticket_for(conn, key) is None:  # another ticket may be waiting for the same question
+                claim_question(conn, key, ticket_id)
 
     def answer(self, ticket_id: int, staff: str, text: str, citations: list[dict],
-               now: float | None = None) -> int:
-        """Record the staff answer and hold it in the outbox, in one transaction; the outbox message id."""
+               now: float | None = None) -> list[int]:
+        """Record the staff answer and hold it in the outbox for every asker, in one transaction; the message ids."""
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
             t = tickets_table.c
@@ -287,10 +246,20 @@ class TicketStore:
             if row is None:
                 raise TicketNotFound(f"工单 {ticket_id} 不存在。")
             self.transition(conn, ticket_id, "answer", staff, now, text, assignee=staff, answer=text,
-                            answer_citations=citations, answered_at=now, delivery="held",
+                            answer_citations=citations, answered_at=now, delivery="sending",
                             first_response_at=row.first_response_at or now)
-            return self.outbox.hold(row.channel, row.user_id, user_message(ticket_id, row.question, text),
-                                    f"helpdesk:{ticket_id}", conn=conn)
+            release_questions(conn, ticket_id)
+            people = askers(conn, ticket_id) or [{"id": None, "channel": row.channel, "user_id": row.user_id,
+                                                  "question": row.question}]
+            ids = []
+            for asker in people:
+                mid = self.outbox.hold(asker["channel"], asker["user_id"],
+                                       user_message(ticket_id, asker["question"], text), f"helpdesk:{ticket_id}",
+                                       conn=conn)
+                if asker["id"] is not None:
+                    set_message(conn, asker["id"], mid)
+                ids.append(mid)
+            return ids
 
     def set_delivery(self, ticket_id: int, result: str) -> None:
         with self.engine.begin() as conn:

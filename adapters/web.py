@@ -7,20 +7,20 @@ The bot, the helpdesk and the outbox all see the user as `web:<username>` (chann
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from importlib.resources import files
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, TOO_MANY_FAILURES, LoginThrottle, User, clear_session_cookie,
+                                  set_csrf_cookie,
                                   current_user, require_staff, set_session_cookie, user_store)
 from jixiao.adapters.clause import find_clause
+from jixiao.adapters.edges import TextBody
 from jixiao.adapters.services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ def web_user_id(username: str) -> str:
 
 # ---------------------------------------------------------------- models
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(TextBody):
+    pass
 
 
 class LoginRequest(_Body):
@@ -51,6 +51,7 @@ class LoginRequest(_Body):
 class UserOut(BaseModel):
     username: str
     role: str = Field(description="staff 或 admin")
+    csrf_token: str = Field("", description="本会话的安全令牌：所有 POST 请求须带请求头 X-CSRF-Token")
 
 
 class ChatRequest(_Body):
@@ -92,14 +93,6 @@ class ClauseOut(BaseModel):
     text: str = Field(description="条款原文（含下级条款）")
 
 
-class InboxOut(BaseModel):
-    messages: list[str] = Field(description="服务台答复，取走后不再返回")
-
-
-class HistoryOut(BaseModel):
-    turns: list[dict[str, Any]] = Field(description="最近的对话（问题与回答），用于刷新页面后恢复")
-
-
 # ---------------------------------------------------------------- pages
 
 def _page(name: str) -> HTMLResponse:
@@ -133,32 +126,44 @@ def login(body: LoginRequest, request: Request, response: Response,
     """
     username, ip = body.username.strip(), request.client.host if request.client else "unknown"
     throttle = LoginThrottle(services.kv)
+    wait = throttle.account_wait(username)
+    if wait:
+        log.warning("login backoff username=%r ip=%s wait=%s", username[:64], ip, wait)
+        raise HTTPException(status_code=429, detail=f"该账号近期登录失败较多，请 {wait} 秒后再试",
+                            headers={"Retry-After": str(wait)})
     if throttle.begin(username, ip) is None:
         log.warning("login throttled username=%r ip=%s", username[:64], ip)
         raise HTTPException(status_code=429, detail=TOO_MANY_FAILURES, headers={"Retry-After": str(LOGIN_WINDOW)})
     store = user_store(services)
     user = store.authenticate(username, body.password)
     if user is None:
+        throttle.failed(username)
         log.warning("login failed username=%r ip=%s", username[:64], ip)
         raise HTTPException(status_code=401, detail="用户名或密码错误")
     throttle.succeeded(username, ip)
-    set_session_cookie(response, request, store.open_session(user.username))
+    token = store.open_session(user.username)
+    set_session_cookie(response, request, token)
+    csrf = store.csrf(token)
+    set_csrf_cookie(response, request, csrf)
     log.info("login username=%s role=%s", user.username, user.role)
-    return UserOut(username=user.username, role=user.role)
+    return UserOut(username=user.username, role=user.role, csrf_token=csrf)
 
 
 @router.post("/api/logout", status_code=204, tags=["web"], summary="退出登录")
 def logout(request: Request, services: Services = Depends(get_services)) -> Response:
     user_store(services).close_session(request.cookies.get(COOKIE))
     response = Response(status_code=204)
-    clear_session_cookie(response)
+    clear_session_cookie(response)  # the CSRF guard has checked the token of a request with a session
     return response
 
 
 @router.get("/api/me", response_model=UserOut, tags=["web"], summary="当前用户",
             responses={401: {"description": "未登录"}})
-def me(user: User = Depends(require_staff)) -> UserOut:
-    return UserOut(username=user.username, role=user.role)
+def me(request: Request, response: Response, user: User = Depends(require_staff),
+       services: Services = Depends(get_services)) -> UserOut:
+    csrf = user_store(services).csrf(request.cookies.get(COOKIE, ""))
+    set_csrf_cookie(response, request, csrf)  # pages read it from the cookie
+    return UserOut(username=user.username, role=user.role, csrf_token=csrf)
 
 
 # ---------------------------------------------------------------- chat API
@@ -194,25 +199,20 @@ def _remember(services: Services, username: str, turn: dict) -> None:
 
 
 def _open_ticket(services: Services, user: User, text: str, answer, history: list[dict]) -> int | None:
-    """A helpdesk ticket for an escalated turn; one per user and question (repeated 转人工 reuse it)."""
+    """The helpdesk ticket for an escalated turn: the same question joins its open ticket (from any user),
+    asked again after an answer reopens it (see `TicketStore.open`)."""
+    from jixiao.adapters.helpdesk import escalation_question
+
     helpdesk = services.extras.get("helpdesk")
     if helpdesk is None:
         log.warning("escalation without a helpdesk username=%s", user.username)
         return None
-    question = text
-    if answer.intent == "human":  # "转人工": the ticket is about the last real question
-        asked = [t["question"] for t in history if t.get("intent") != "human"]
-        question = asked[-1] if asked else text
-    key = f"web:ticket:{user.username}:{hashlib.sha256(question.encode('utf-8')).hexdigest()[:32]}"
-    existing = services.kv.get(key)
-    if existing:
-        return int(existing)
+    question = escalation_question(text, answer.intent or "", history)
     try:  # history=None: the helpdesk reads the turns from the bot's conversation store
         ticket_id = int(helpdesk.open_ticket("web", web_user_id(user.username), question, answer))
     except Exception:
         log.exception("open_ticket failed username=%s", user.username)
         return None
-    services.kv.set(key, str(ticket_id), ttl=24 * 3600)
     log.info("ticket opened ticket_id=%s channel=web username=%s", ticket_id, user.username)
     return ticket_id
 
@@ -244,12 +244,6 @@ def chat(body: ChatRequest, user: User = Depends(require_staff),
     return out
 
 
-@router.get("/api/history", response_model=HistoryOut, tags=["web"], summary="最近的对话")
-def history(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> HistoryOut:
-    return HistoryOut(turns=[{"question": t["question"], "reply": t.get("reply")}
-                             for t in _history(services, user.username)])
-
-
 @router.get("/api/clause", response_model=ClauseOut, tags=["web"], summary="引用条款原文",
             responses={404: {"description": "找不到该文件或条款"}})
 def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cbza-2024"),
@@ -263,19 +257,6 @@ def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cb
     return ClauseOut(**found.__dict__)
 
 
-@router.get("/api/inbox", response_model=InboxOut, tags=["web"], summary="服务台答复")
-def inbox(user: User = Depends(require_staff), services: Services = Depends(get_services)) -> InboxOut:
-    """取走服务台给当前用户的答复（页面每隔几秒轮询）。"""
-    return InboxOut(messages=take_held(services, user.username))
+from jixiao.adapters import web_inbox  # noqa: E402  (staff answers: /api/inbox, /api/history; reads _history)
 
-
-def take_held(services: Services, username: str) -> list[str]:
-    try:
-        from jixiao.adapters.outbox import Outbox
-    except ImportError:
-        return []
-    outbox = services.extras.get("outbox")
-    if outbox is None:
-        outbox = services.extras["outbox"] = Outbox(services.engine)
-    return list(outbox.take("web", web_user_id(username)))
-
+router.include_router(web_inbox.router)

@@ -14,6 +14,7 @@ import time
 import anyio
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.requests import ClientDisconnect
 
 from jixiao.adapters.services import Services
 from jixiao.adapters.wechat_api import WeChatClient
@@ -48,6 +49,8 @@ def install(services: Services) -> WeChatDesk:
                         "are held for the user's next message instead of sent")
         desk = services.extras["wechat"] = WeChatDesk(services, client=client, gate=gate)
         services.deliverers["wechat"] = desk.deliver
+        if gate is not None and services.bot is not None:
+            desk.start()  # answer and deliver what a crashed or killed process left behind
         return desk
 
 
@@ -91,8 +94,9 @@ async def receive(request: Request, background: BackgroundTasks) -> Response:
     except Rejected as exc:
         return _refuse(exc)
     reply = await anyio.to_thread.run_sync(desk.handle, msg, deadline, limiter=_waiters)
-    if reply.followups:  # runs after the passive reply has been sent
-        background.add_task(desk.send_followups, msg.openid, reply.followups)
+    if reply.followups:  # held now (durable), pushed after the passive reply has been sent
+        message_id = await anyio.to_thread.run_sync(desk.hold_followups, msg.openid, reply.followups)
+        background.add_task(desk.push_followups, message_id)
     if reply.text is None:
         return PlainTextResponse("success")
     xml = desk.gate.seal(msg, reply.text, request.query_params.get("nonce", ""), encrypted)
@@ -104,9 +108,12 @@ async def _read_body(request: Request) -> bytes:
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise Rejected(413, "body too large")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise Rejected(413, "body too large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Rejected(413, "body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the app-wide body limit cut a streamed body off, or the sender went away
+        raise Rejected(413, "body too large or incomplete") from None
     return b"".join(chunks)

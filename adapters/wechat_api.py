@@ -24,10 +24,15 @@ TOKEN_ERRCODES = {40001, 40014, 42001}  # invalid credential, invalid token, tok
 OUT_OF_WINDOW = 45015  # the user has not written in the last 48 h
 TOO_MANY_MESSAGES = 45047  # customer-service messages beyond the limit without a user reply
 TOKEN_MARGIN = 300  # seconds: refresh this long before WeChat's expiry
+SYSTEM_BUSY = -1  # WeChat's "system busy, try again"
+NOT_SENT = -2  # transport failure before the request reached WeChat (connect error/timeout): safe to retry
+OUTCOME_UNKNOWN = -3  # the request went out but no answer came (read timeout, dropped connection): never resend
+HTTP_ERROR = -5  # WeChat answered with an HTTP 5xx: not processed, safe to retry
+RETRYABLE = {SYSTEM_BUSY, NOT_SENT, HTTP_ERROR, TOO_MANY_MESSAGES}
 
 
 class WeChatAPIError(RuntimeError):
-    """WeChat answered with a non-zero errcode (or not at all: errcode -2 for transport failures)."""
+    """WeChat answered with a non-zero errcode, or not at all: NOT_SENT (-2), OUTCOME_UNKNOWN (-3), HTTP_ERROR (-5)."""
 
     def __init__(self, errcode: int, errmsg: str, path: str = ""):
         super().__init__(f"WeChat API {path or ''} errcode={errcode} errmsg={errmsg!r}".replace("  ", " "))
@@ -104,12 +109,20 @@ class WeChatClient:
         headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else {}
         try:
             resp = self.http.request(method, self.base_url + path, params=params, content=content, headers=headers)
-            resp.raise_for_status()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
+            raise WeChatAPIError(NOT_SENT, f"transport (not sent): {exc}", path) from exc
+        except httpx.HTTPError as exc:  # sent, but no answer: WeChat may or may not have acted on it
+            raise WeChatAPIError(OUTCOME_UNKNOWN, f"transport (outcome unknown): {exc!r}", path) from exc
+        if resp.status_code >= 500:
+            raise WeChatAPIError(HTTP_ERROR, f"HTTP {resp.status_code}", path)
+        if resp.status_code >= 400:
+            raise WeChatAPIError(NOT_SENT, f"HTTP {resp.status_code}", path)
+        try:
             data = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise WeChatAPIError(-2, f"transport: {exc}", path) from exc
+        except ValueError as exc:
+            raise WeChatAPIError(OUTCOME_UNKNOWN, f"answer is not JSON: {exc}", path) from exc
         if not isinstance(data, dict):
-            raise WeChatAPIError(-2, "answer is not a JSON object", path)
+            raise WeChatAPIError(OUTCOME_UNKNOWN, "answer is not a JSON object", path)
         if data.get("errcode", 0) != 0:
             raise WeChatAPIError(int(data["errcode"]), str(data.get("errmsg", "")), path)
         return data

@@ -1,71 +1,55 @@
 """Answering WeChat users inside WeChat's 5 s rule, once per message, and delivering what comes late.
 
-- Dedup: the first arrival of a message adds `wechat:msg:<MsgId>` (events: `wechat:evt:<openid>:<CreateTime>`)
-  to the shared KV; WeChat's retries find the key and never run the work again. They wait (polling the KV,
-  so a retry landing on another worker works too) for the first arrival's passive reply and return the same
-  text, or "success" when it is not decided within the budget.
+- Every accepted push is a durable job (`wechat_jobs.JobStore`): its row is the dedup record, so WeChat's
+  retries never run the work again. A retry waits (polling the row, so a retry on another worker works
+  too) for the answer and gets it as its passive reply if nobody gave it yet, or the reply already given.
 - The assistant runs in a worker thread; the reply is decided `wechat_reply_budget` seconds after the push
-  arrived at the latest. Late answers:
-  verified account → "success" now, the answer through the customer-service API when ready (inside the
-  48 h window; otherwise, or on 45015/45047, held in the outbox); unverified → a short "正在查询" reply now,
-  the answer held and prepended to the reply to the user's next message.
+  arrived at the latest, by conditional state changes of the job (exactly one of passive reply or late
+  delivery). Late answers: verified account → "success" now, the answer through the customer-service API
+  (`wechat_delivery`: retries with backoff, 45015 → held, no resend when the outcome is unknown);
+  unverified → a short "正在查询" reply now, the answer held and given with the user's next message.
+- After a crash, `recover()` (at start-up and every RECOVER_INTERVAL) adopts the jobs a dead process left:
+  unanswered ones are answered and delivered, a push cut off mid-way is recorded as "unknown".
+  `close()` drains in-flight turns (up to DRAIN_TIMEOUT) before the process exits.
 - Long texts: split at 2048 UTF-8 bytes on sentence ends. The passive reply carries part 1; verified →
-  the other parts go through the customer-service API right after the reply; unverified → they are held
-  and part 1 ends with "回复“继续”查看后续内容".
-- Held texts (late answers, further parts, helpdesk answers) are taken at the user's next message and
-  put before that message's reply.
+  the other parts go through the customer-service API right after the reply, in order; unverified → they
+  are held and part 1 ends with "回复“继续”查看后续内容": only "继续" pages on; a new question or menu click
+  is answered on its own (an unread tail of an earlier answer is retired).
+- Held late answers and helpdesk answers are given before the reply to the user's next message.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from jixiao.adapters import wechat_menu as texts
-from jixiao.adapters.outbox import Outbox
+from jixiao.adapters.outbox import DeliveryUnknown, Outbox
 from jixiao.adapters.services import Services
-from jixiao.adapters.wechat_api import OUT_OF_WINDOW, WeChatAPIError, WeChatClient
+from jixiao.adapters.wechat_api import WeChatClient
+from jixiao.adapters.wechat_delivery import CustomerService, seen_key
 from jixiao.adapters.wechat_inbound import Inbound
-from jixiao.bot.answer import WECHAT_LIMIT, split_for_wechat
+from jixiao.adapters.wechat_jobs import JobStore
+from jixiao.adapters.wechat_reply import MORE, REST, Reply, compose, escalate
+from jixiao.bot.answer import split_for_wechat
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
-DEDUP_TTL = 3600.0  # WeChat retries within ~15 s; an hour also covers slow duplicate pushes
 WINDOW = 48 * 3600.0 - 60  # customer-service messages only within 48 h of the user's last message
-POLL = 0.1  # seconds between KV reads while a retry waits
+POLL = 0.1  # seconds between job reads while a request waits
 HISTORY_TURNS = 6
-_PENDING = json.dumps({"state": "pending"})
-
-
-@dataclass
-class Reply:
-    """The passive reply (None → "success") and, for verified accounts, parts to send right after it."""
-    text: str | None
-    followups: list[str] = field(default_factory=list)
-
-
-class _Job:
-    """One assistant call; `late` is set when the request stopped waiting, then the job delivers itself."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.done = threading.Event()
-        self.text: str | None = None
-        self.late = False
+DRAIN_TIMEOUT = 20.0  # seconds close() waits for in-flight turns
+RECOVER_INTERVAL = 60.0
+JOB_RETENTION = 7 * 24 * 3600.0  # finished jobs are kept this long (WeChat's retries come within seconds)
 
 
 def user_id(openid: str) -> str:
     """The id the bot, the helpdesk and the outbox see for a WeChat user."""
     return f"{CHANNEL}:{openid}"
-
-
-def _utf8(s: str) -> int:
-    return len(s.encode("utf-8"))
 
 
 class WeChatDesk:
@@ -74,9 +58,15 @@ class WeChatDesk:
         self.settings = services.settings
         self.kv = services.kv
         self.outbox = Outbox(services.engine)
+        self.jobs = JobStore(services.engine)
         self.client = client
+        self.cs = CustomerService(client, services.kv) if client is not None else None
         self.gate = gate  # wechat_inbound.Gate, None when JIXIAO_WECHAT_TOKEN is unset
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat-bot")
+        self._futures: set = set()
+        self._waiting: dict[int, tuple[threading.Event, int]] = {}  # job → (wake-up, requests here waiting)
+        self._waiting_lock = threading.Lock()
+        self._stop = threading.Event()
 
     @property
     def verified(self) -> bool:
@@ -87,75 +77,129 @@ class WeChatDesk:
     def handle(self, msg: Inbound, deadline: float | None = None) -> Reply:
         """The passive reply for `msg` by `deadline` (time.monotonic(); default: now + the reply budget)."""
         deadline = deadline or time.monotonic() + self.settings.wechat_reply_budget
-        key = msg.dedup_key
-        if not self.kv.add(key, _PENDING, ttl=DEDUP_TTL):
-            log.info("wechat retry key=%s", key)
-            return self._repeat(key, deadline)
+        try:
+            question, fixed = self._route(msg)
+        except Exception:  # e.g. the outbox unreadable: the apology, not a 500 (WeChat would retry forever)
+            log.exception("wechat routing failed openid=%s key=%s", msg.openid, msg.dedup_key)
+            question, fixed = None, texts.ERROR
+        job_id, new = self.jobs.accept(msg.dedup_key, msg.openid, question)
+        if not new:
+            log.info("wechat retry key=%s job=%s", msg.dedup_key, job_id)
+            self._enter(job_id)
+            try:
+                return self._await(job_id, msg.openid, deadline, decide=False)
+            finally:
+                self._leave(job_id, msg.openid)
         if msg.event is None or msg.event.lower() != "unsubscribe":
             self._mark_seen(msg.openid)
         try:
-            reply = self._first(msg, deadline)
+            return self._first(msg.openid, question, fixed, deadline, job_id)
         except Exception:  # the user gets a short apology; the operator the traceback
-            log.exception("wechat handling failed openid=%s key=%s", msg.openid, key)
-            reply = Reply(texts.ERROR)
-        self.kv.set(key, json.dumps({"state": "done", "reply": reply.text}, ensure_ascii=False), ttl=DEDUP_TTL)
-        return reply
+            log.exception("wechat handling failed openid=%s key=%s", msg.openid, msg.dedup_key)
+            self.jobs.move(job_id, ("accepted", "answered"), "replied", reply=texts.ERROR)
+            return Reply(texts.ERROR)
 
-    def _first(self, msg: Inbound, deadline: float) -> Reply:
+    def _first(self, openid: str, question: str | None, fixed: str | None, deadline: float, job_id: int) -> Reply:
+        if question is None:
+            reply = Reply(None) if fixed is None else self._compose(openid, fixed or None, page=fixed == "")
+            self.jobs.move(job_id, "accepted", "replied", reply=reply.text)
+            return reply
+        self._enter(job_id)
+        try:
+            self._submit(self._work, job_id, openid, question)
+            return self._await(job_id, openid, deadline)
+        finally:
+            self._leave(job_id, openid)
+
+    def _enter(self, job_id: int) -> None:
+        with self._waiting_lock:
+            event, count = self._waiting.get(job_id, (threading.Event(), 0))
+            self._waiting[job_id] = (event, count + 1)
+
+    def _leave(self, job_id: int, openid: str) -> None:
+        """The last request here stops waiting; an answer that arrived meanwhile is delivered, not stranded."""
+        with self._waiting_lock:
+            event, count = self._waiting[job_id]
+            if count > 1:
+                self._waiting[job_id] = (event, count - 1)
+                return
+            del self._waiting[job_id]
+        job = self.jobs.get(job_id)
+        if job and job["state"] == "answered" and self.jobs.move(job_id, "answered", "delivering"):
+            self._submit(self._deliver_late, job_id, openid, job["answer"])
+
+    def _route(self, msg: Inbound) -> tuple[str | None, str | None]:
+        """(question for the assistant, None) or (None, fixed text; "" for "继续", None for "success")."""
         if msg.msg_type == "event":
             event = (msg.event or "").lower()
             if event == "subscribe":
-                return self._compose(msg.openid, texts.WELCOME)
+                return None, texts.WELCOME
             if event == "click":
                 click = texts.CLICKS.get(msg.event_key or "")
                 if click is None:
-                    return self._compose(msg.openid, texts.UNKNOWN_CLICK)
-                return self._ask(msg.openid, click.ask, deadline) if click.ask else self._compose(msg.openid, click.guide)
-            return Reply(None)  # unsubscribe, VIEW, LOCATION …: nothing to say
+                    return None, texts.UNKNOWN_CLICK
+                return (click.ask, None) if click.ask else (None, click.guide)
+            return None, None
         if msg.content is None:  # image, video, location, voice without recognition …
-            return self._compose(msg.openid, texts.UNSUPPORTED)
+            return None, texts.UNSUPPORTED
         text = msg.content.strip()
-        limit = self.settings.max_message_chars
-        if len(text) > limit:
-            return self._compose(msg.openid, texts.TOO_LONG.format(limit=limit))
-        if text.lower() in texts.CONTINUE and self.outbox.pending(CHANNEL, user_id(msg.openid)):
-            return self._compose(msg.openid, None)
-        return self._ask(msg.openid, text, deadline)
+        if len(text) > self.settings.max_message_chars:
+            return None, texts.TOO_LONG.format(limit=self.settings.max_message_chars)
+        if text.lower() in texts.CONTINUE and self.outbox.pending(CHANNEL, user_id(msg.openid), source=MORE):
+            return None, ""
+        return text, None
 
-    def _repeat(self, key: str, deadline: float) -> Reply:
+    def _await(self, job_id: int, openid: str, deadline: float, decide: bool = True) -> Reply:
+        """Wait for the job's answer until `deadline`; give it passively if this caller wins it.
+
+        Only the first arrival (`decide`) turns an unanswered job `late`; a retry that times out answers
+        "success" and leaves the job to its worker (or, if that process died, to recovery)."""
         while True:
-            raw = self.kv.get(key)
-            record = json.loads(raw) if raw else {"state": "done", "reply": None}
-            if record.get("state") == "done":
-                return Reply(record.get("reply"))
+            job = self.jobs.get(job_id) or {"state": "replied", "reply": None}
+            state = job["state"]
+            if state == "answered" and self.jobs.move(job_id, "answered", "replied", reply=job["answer"]):
+                reply = self._compose(openid, job["answer"])
+                if reply.text != job["answer"]:  # held texts in front, or split: keep what was given
+                    self.jobs.set_reply(job_id, reply.text)
+                return reply
+            if state in ("replied", "delivering", "delivered", "held", "unknown"):
+                return Reply(job["reply"])
+            if state == "late":
+                return Reply(job["reply"] if job["reply"] is not None else self._late_text())
             if time.monotonic() >= deadline:
-                return Reply(None)
-            time.sleep(POLL)
+                if not decide:
+                    return Reply(None)
+                if self.jobs.move(job_id, "accepted", "late"):
+                    log.info("wechat answer late openid=%s verified=%s", openid, self.verified)
+                    reply = self._compose(openid, None) if self.verified else Reply(texts.PENDING)
+                    self.jobs.set_reply(job_id, reply.text)
+                    return reply
+                continue  # the answer came in meanwhile
+            wait = min(POLL, max(0.0, deadline - time.monotonic()))
+            entry = self._waiting.get(job_id)
+            entry[0].wait(wait) if entry is not None else time.sleep(wait)  # polling covers other workers
+
+    def _late_text(self) -> str | None:
+        return None if self.verified else texts.PENDING
 
     # ---------------------------------------------------------------- the assistant
 
-    def _ask(self, openid: str, question: str, deadline: float) -> Reply:
-        job = _Job()
-        self.pool.submit(self._work, job, openid, question)
-        job.done.wait(max(0.0, deadline - time.monotonic()))
-        with job.lock:
-            answer = job.text
-            job.late = answer is None
-        if answer is not None:
-            return self._compose(openid, answer)
-        log.info("wechat answer late openid=%s verified=%s", openid, self.verified)
-        if self.verified:
-            return self._compose(openid, None)  # held texts, if any; else "success"
-        return self._compose(openid, texts.PENDING)
+    def _submit(self, fn, *args) -> None:
+        future = self.pool.submit(fn, *args)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
 
-    def _work(self, job: _Job, openid: str, question: str) -> None:
+    def _work(self, job_id: int, openid: str, question: str) -> None:
         text = self._answer(openid, question)
-        with job.lock:
-            job.text = text
-            late = job.late
-            job.done.set()
-        if late:
-            self._deliver_late(openid, text)
+        if self.jobs.move(job_id, "accepted", "answered", answer=text):
+            entry = self._waiting.get(job_id)
+            if entry is not None:
+                entry[0].set()
+            if entry is not None or not self.jobs.move(job_id, "answered", "delivering"):
+                return  # a request here gives it passively (or one elsewhere already did)
+        elif not self.jobs.move(job_id, "late", "delivering", answer=text):
+            return
+        self._deliver_late(job_id, openid, text)
 
     def _answer(self, openid: str, question: str) -> str:
         try:
@@ -166,7 +210,7 @@ class WeChatDesk:
         text = answer.text
         history = self._history(openid)
         if answer.escalate:
-            ticket = self._open_ticket(openid, question, answer, history)
+            ticket = escalate(self.services, openid, question, answer, history)
             if ticket is not None:
                 text += "\n" + texts.ESCALATED.format(ticket=ticket)
         turns = history + [{"question": question, "intent": answer.intent or ""}]  # for 转人工's question
@@ -174,106 +218,124 @@ class WeChatDesk:
                     ttl=7 * 24 * 3600)
         return text
 
-    def _deliver_late(self, openid: str, text: str) -> None:
-        if self.verified and self.deliver(openid, text):
+    def _deliver_late(self, job_id: int, openid: str, text: str) -> None:
+        """A `delivering` job: customer-service message (verified, in the window), else held."""
+        parts = split_for_wechat(text)
+        sent = self.cs.send(openid, parts) if self.verified and self.cs.in_window(openid) else None
+        if sent is not None and sent.outcome == "sent":
+            self.jobs.move(job_id, "delivering", "delivered")
             return
-        self.outbox.hold(CHANNEL, user_id(openid), texts.HELD_PREFIX + text, source="wechat:late")
-        log.info("wechat answer held openid=%s", openid)
+        if sent is not None and sent.outcome == "unknown":
+            self.jobs.move(job_id, "delivering", "unknown")
+            rest = parts[sent.parts_sent + 1:]
+        else:
+            rest = parts[sent.parts_sent:] if sent is not None else parts
+        if rest:
+            prefix = texts.HELD_PREFIX if (sent is None or sent.parts_sent == 0) else ""
+            with self.services.engine.begin() as conn:
+                self.outbox.hold(CHANNEL, user_id(openid), prefix + "".join(rest), source="wechat:late", conn=conn)
+                self.jobs.move(job_id, "delivering", "held", conn=conn)
+        log.info("wechat late answer job=%s openid=%s outcome=%s", job_id, openid,
+                 sent.outcome if sent else "held")
 
-    # ---------------------------------------------------------------- helpdesk
+    # ---------------------------------------------------------------- recovery and shutdown
 
-    def _open_ticket(self, openid: str, question: str, answer, history: list[dict]) -> int | None:
-        """One ticket per user and question; "转人工" is about the user's last real question."""
-        helpdesk = self.services.extras.get("helpdesk")
-        if helpdesk is None:
-            log.warning("escalation without a helpdesk channel=wechat openid=%s", openid)
-            return None
-        if answer.intent == "human":
-            asked = [t["question"] for t in history if t.get("intent") != "human"]
-            question = asked[-1] if asked else question
-        key = f"wechat:ticket:{openid}:{hashlib.sha256(question.encode('utf-8')).hexdigest()[:32]}"
-        if existing := self.kv.get(key):
-            return int(existing)
-        try:
-            ticket = int(helpdesk.open_ticket(CHANNEL, user_id(openid), question, answer, history=None))
-        except Exception:
-            log.exception("open_ticket failed channel=wechat openid=%s", openid)
-            return None
-        self.kv.set(key, str(ticket), ttl=24 * 3600)
-        log.info("ticket opened ticket_id=%s channel=wechat openid=%s", ticket, openid)
-        return ticket
+    def recover(self) -> Counter:
+        """Adopt the open jobs of processes that are gone; answer and deliver them. Logs what it found."""
+        found: Counter = Counter()
+        for job in self.jobs.recoverable():
+            if not self.jobs.adopt(job):
+                continue
+            state, job_id = job["state"], job["id"]
+            if state == "delivering":  # cut off mid-push: WeChat may have it; never resend
+                self.jobs.move(job_id, "delivering", "unknown")
+                log.warning("wechat job delivery interrupted job=%s openid=%s: outcome unknown", job_id,
+                            job["openid"])
+            elif job["question"] is None:
+                self.jobs.move(job_id, "accepted", "replied")
+            elif state == "answered":
+                if self.jobs.move(job_id, "answered", "delivering"):
+                    self._submit(self._deliver_late, job_id, job["openid"], job["answer"])
+            else:  # accepted or late: answer it now
+                self._submit(self._work, job_id, job["openid"], job["question"])
+            found[state] += 1
+        if found:
+            log.info("wechat jobs recovered %s", " ".join(f"{k}={v}" for k, v in sorted(found.items())))
+        return found
+
+    def start(self) -> None:
+        """Recover now and every RECOVER_INTERVAL seconds (jobs of other hosts whose lease ran out)."""
+        self.recover()
+
+        def loop():
+            while not self._stop.wait(RECOVER_INTERVAL):
+                try:
+                    self.recover()
+                    self.jobs.purge(time.time() - JOB_RETENTION)
+                except Exception:
+                    log.warning("wechat job recovery failed; retrying later", exc_info=True)
+        threading.Thread(target=loop, name="wechat-recover", daemon=True).start()
+
+    def close(self) -> None:
+        """Drain in-flight turns (up to DRAIN_TIMEOUT s; what is left is recovered at the next start)."""
+        self._stop.set()
+        pending = set(self._futures)
+        if pending:
+            log.info("wechat draining in-flight turns count=%d", len(pending))
+            done, left = wait(pending, timeout=DRAIN_TIMEOUT)
+            if left:
+                log.warning("wechat shutdown with turns still running count=%d (recovered at next start)", len(left))
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.client is not None:
+            self.client.close()
+
+    # ---------------------------------------------------------------- composing and delivering
+
+    def _compose(self, openid: str, body: str | None, page: bool = False) -> Reply:
+        return compose(self.outbox, user_id(openid), body, self.verified, page)
+
+    def hold_followups(self, openid: str, parts: list[str]) -> int:
+        """Before the passive reply goes out: the further parts, durable in the outbox (given with the user's
+        next message if the push below never happens, e.g. the process dies)."""
+        return self.outbox.hold(CHANNEL, user_id(openid), "".join(parts), source=REST)
+
+    def push_followups(self, message_id: int) -> None:
+        """After the passive reply: the held parts through the customer-service API, in order (`deliver`);
+        refused → they stay held; no answer from WeChat → recorded unknown, never resent."""
+        self.outbox.push(self.services, message_id)
+
+    def deliver(self, user: str, text: str) -> bool:
+        """`services.deliverers["wechat"]`: True when sent now through the customer-service API.
+
+        `user` is `wechat:<openid>` (a bare openid works too). False (the caller holds the text) for
+        unverified accounts, outside the 48 h window, or when WeChat refuses the first part (after retries);
+        DeliveryUnknown when the first part went out without an answer. When a later part fails, the rest
+        is held here and True is returned.
+        """
+        openid = user.removeprefix(f"{CHANNEL}:")
+        if not self.verified or not self.cs.in_window(openid):
+            return False
+        parts = split_for_wechat(text)
+        sent = self.cs.send(openid, parts)
+        if sent.parts_sent == 0:
+            if sent.outcome == "unknown":
+                raise DeliveryUnknown(f"wechat customer-service send to {openid} has no answer")
+            return sent.outcome == "sent"
+        done = sent.parts_sent + (sent.outcome == "unknown")
+        if parts[done:]:  # given before the reply to the user's next message
+            self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[done:]), source=REST)
+        return True
+
+    def _mark_seen(self, openid: str) -> None:
+        """Start of the 48 h customer-service window; rewritten at most every 10 minutes (fewer writes)."""
+        seen = self.kv.get(seen_key(openid))
+        if seen is None or time.time() - float(seen) > 600:
+            self.kv.set(seen_key(openid), str(time.time()), ttl=WINDOW)
 
     def _history(self, openid: str) -> list[dict]:
         raw = self.kv.get(self._history_key(openid))
         return json.loads(raw) if raw else []
 
-    # ---------------------------------------------------------------- composing and delivering
-
-    def _compose(self, openid: str, body: str | None) -> Reply:
-        """Held texts, then `body`, split for WeChat: part 1 now, the rest sent (verified) or held."""
-        uid = user_id(openid)
-        held = self.outbox.take(CHANNEL, uid) if self.outbox.pending(CHANNEL, uid) else []  # read before write
-        if body:
-            body = "".join(split_for_wechat(body))  # an answer keeps at most 3 parts
-        whole = "\n\n".join(held + ([body] if body else []))
-        if not whole:
-            return Reply(None)
-        hint = "" if self.verified else "\n" + texts.MORE_HINT
-        parts = split_for_wechat(whole, WECHAT_LIMIT - _utf8(hint), max_parts=10_000)
-        if len(parts) == 1:
-            return Reply(parts[0])
-        if self.verified:
-            return Reply(parts[0], followups=parts[1:])
-        self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[1:]), source="wechat:more")  # re-split on "继续"
-        return Reply(parts[0] + hint)
-
-    def send_followups(self, openid: str, parts: list[str]) -> None:
-        """After the passive reply: the further parts through the customer-service API, else held."""
-        if not self._send_parts(openid, parts):
-            self.outbox.hold(CHANNEL, user_id(openid), "".join(parts), source="wechat:more")
-
-    def deliver(self, user: str, text: str) -> bool:
-        """`services.deliverers["wechat"]`: True when sent now through the customer-service API.
-
-        `user` is `wechat:<openid>` (a bare openid works too).
-        False (the caller holds the text) for unverified accounts, outside the 48 h window, or when WeChat
-        refuses the first part. When a later part is refused, the rest is held here and True is returned.
-        """
-        openid = user.removeprefix(f"{CHANNEL}:")
-        return self._send_parts(openid, split_for_wechat(text))
-
-    def _send_parts(self, openid: str, parts: list[str]) -> bool:
-        if not self.verified or self.kv.get(self._seen_key(openid)) is None:
-            return False
-        for i, part in enumerate(parts):
-            try:
-                self.client.send_text(openid, part)
-            except WeChatAPIError as exc:
-                log.warning("wechat customer-service send refused openid=%s errcode=%s errmsg=%s",
-                            openid, exc.errcode, exc.errmsg)
-                if exc.errcode == OUT_OF_WINDOW:
-                    self.kv.delete(self._seen_key(openid))
-                if i == 0:
-                    return False
-                self.outbox.hold(CHANNEL, user_id(openid), "".join(parts[i:]), source="wechat:more")
-                return True
-        return True
-
-    def _mark_seen(self, openid: str) -> None:
-        """Start of the 48 h customer-service window; rewritten at most every 10 minutes (fewer writes)."""
-        seen = self.kv.get(self._seen_key(openid))
-        if seen is None or time.time() - float(seen) > 600:
-            self.kv.set(self._seen_key(openid), str(time.time()), ttl=WINDOW)
-
-    @staticmethod
-    def _seen_key(openid: str) -> str:
-        return f"wechat:seen:{openid}"
-
     @staticmethod
     def _history_key(openid: str) -> str:
         return f"wechat:history:{openid}"
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        if self.client is not None:
-            self.client.close()

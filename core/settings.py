@@ -40,6 +40,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL for users, helpdesk, WeChat state; default sqlite in data_dir.")
     session_secret: str | None = Field(default=None, description="Signs web session cookies; generated per data dir if unset.")
     max_message_chars: int = Field(default=10000, gt=0, description="Longer user messages are refused with a clear reply.")
+    api_docs: bool = Field(default=True, description="Serve /docs and /openapi.json (staff login required); false in production if unwanted.")
     wechat_token: str | None = None
     wechat_appid: str | None = None
     wechat_secret: str | None = None

@@ -149,7 +149,8 @@ async def _run(base: str, cookies, endpoint: str, clients: int, per_client: int)
     import httpx
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60, limits=limits) as client:
+    csrf = {"X-CSRF-Token": cookies.get("jixiao_csrf") or ""}  # the session's anti-forgery token (adapters/csrf.py)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=csrf, timeout=60, limits=limits) as client:
         async def worker(i: int) -> list[Sample]:
             return [await _one(client, endpoint, i * per_client + j, f"bench-user-{i}") for j in range(per_client)]
 

@@ -48,14 +48,15 @@ class FakeBot:
 
 @dataclass
 class FakeHelpdesk:
-    """Records `open_ticket` calls; ticket ids count up from 1."""
+    """Records `open_ticket` calls; one ticket per question (like the real store), ids count up from 1."""
 
     opened: list[dict] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
 
     def open_ticket(self, channel, user_id, question, answer, history=None) -> int:
         self.opened.append(dict(channel=channel, user_id=user_id, question=question, answer=answer,
                                 history=history))
-        return len(self.opened)
+        return self.ids.setdefault(question, len(self.ids) + 1)
 
 
 def make_services(tmp_path: Path, bot=None, helpdesk=None, **settings) -> Services:
@@ -114,6 +115,7 @@ def live_server(app, timeout: float = 30.0) -> Iterator[str]:
 def login(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
     r = client.post("/api/login", json={"username": username, "password": password})
     r.raise_for_status()
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]  # what the pages send from the jixiao_csrf cookie
     return r
 
 

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from jixiao.adapters import auth as auth_module
 from jixiao.adapters.app import create_app
-from jixiao.adapters.auth import (COOKIE, LOGIN_WINDOW, MAX_LOGIN_FAILURES, LoginThrottle, User, UserStore,
+from jixiao.adapters.auth import (ACCOUNT_FREE_FAILURES, COOKIE, LOGIN_WINDOW, MAX_BACKOFF, MAX_IP_FAILURES,
+                                  MAX_LOGIN_FAILURES, LoginThrottle, User, UserStore,
                                   hash_password, require_admin, require_staff, session_secret, users_table,
                                   verify_password)
 from jixiao.db import kv_table
@@ -91,9 +92,12 @@ def test_login_cookie_roles_logout(tmp_path):
     assert COOKIE not in client.cookies
 
     ok = client.post("/api/login", json={"username": "alice", "password": PASSWORD})
-    assert ok.status_code == 200 and ok.json() == {"username": "alice", "role": "staff"}
-    cookie = ok.headers["set-cookie"]
-    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert ok.status_code == 200 and {k: ok.json()[k] for k in ("username", "role")} == \
+        {"username": "alice", "role": "staff"}
+    cookie = next(c for c in ok.headers.get_list("set-cookie") if c.startswith(COOKIE + "="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert client.post("/api/logout").status_code == 403  # without the session's CSRF token
+    client.headers["X-CSRF-Token"] = ok.json()["csrf_token"]
     assert client.get("/api/me").json()["role"] == "staff"
     assert client.get("/test/staff").json() == {"user": "alice"}
     assert client.get("/test/admin").status_code == 403
@@ -105,6 +109,7 @@ def test_login_cookie_roles_logout(tmp_path):
 
     client.post("/api/login", json={"username": "root", "password": PASSWORD})
     assert client.get("/test/admin").json() == {"user": "root"}
+    assert client.post("/api/logout").status_code == 403  # alice's token does not fit root's session
 
 
 def test_login_body_validated_in_chinese(tmp_path):
@@ -135,35 +140,62 @@ def password_checks(monkeypatch):
     return calls
 
 
-def test_login_is_throttled_per_username_for_every_worker(tmp_path, password_checks):
+def _forget_last_failure(services, seconds: float = 60) -> None:
+    """As if the account's last failure happened `seconds` ago (its backoff has run out)."""
+    with services.engine.begin() as conn:
+        conn.execute(update(kv_table).where(kv_table.c.key.startswith("login:last:user:"))
+                     .values(value=str(time.time() - seconds)))
+
+
+def test_login_is_throttled_per_address_and_name_for_every_worker(tmp_path, password_checks):
     services = make_services(tmp_path)
     add_user(services, "alice")
     add_user(services, "bob")
     app = create_app(services=services)
-    for i in range(MAX_LOGIN_FAILURES):  # from different addresses: only the username counter fills up
-        assert _login(app, "alice", f"wrong-{i}", f"10.0.0.{i}").status_code == 401
+    for i in range(MAX_LOGIN_FAILURES):
+        _forget_last_failure(services)
+        assert _login(app, "alice", f"wrong-{i}", "10.0.0.9").status_code == 401
+    _forget_last_failure(services)
     checks = len(password_checks)
-    blocked = _login(app, "alice", PASSWORD, "10.0.1.1")
+    blocked = _login(app, "alice", PASSWORD, "10.0.0.9")
     assert blocked.status_code == 429 and blocked.json()["detail"] == "登录失败次数过多，请 10 分钟后再试"
     assert blocked.headers["retry-after"] == str(LOGIN_WINDOW) and COOKIE not in blocked.cookies
     assert len(password_checks) == checks  # refused without checking the password
 
     # another worker: its own engine and KV on the same database
     other = make_services(tmp_path)
-    assert _login(create_app(services=other), "alice", PASSWORD, "10.0.1.2").status_code == 429
+    assert _login(create_app(services=other), "alice", PASSWORD, "10.0.0.9").status_code == 429
     assert _login(app, "bob", PASSWORD, "10.0.1.3").status_code == 200  # other users are unaffected
+    # the real alice elsewhere is not locked out by the stranger at 10.0.0.9
+    assert _login(app, "alice", PASSWORD, "10.0.1.1").status_code == 200
 
     with services.engine.begin() as conn:  # ten minutes later: the failures have expired
         conn.execute(update(kv_table).where(kv_table.c.key.startswith("login:fail:"))
                      .values(expires_at=time.time() - 1))
-    assert _login(app, "alice", PASSWORD, "10.0.1.1").status_code == 200
+    assert _login(app, "alice", PASSWORD, "10.0.0.9").status_code == 200
+
+
+def test_an_account_attacked_from_many_addresses_backs_off_but_never_locks(tmp_path, password_checks):
+    services = make_services(tmp_path)
+    add_user(services, "alice")
+    app = create_app(services=services)
+    for i in range(3 * ACCOUNT_FREE_FAILURES):  # a botnet: each address tries once
+        _forget_last_failure(services)
+        assert _login(app, "alice", f"wrong-{i}", f"10.9.{i}.1").status_code == 401
+    checks = len(password_checks)
+    slowed = _login(app, "alice", "wrong-again", "10.9.200.1")
+    assert slowed.status_code == 429 and "秒后再试" in slowed.json()["detail"]
+    assert 1 <= int(slowed.headers["retry-after"]) <= MAX_BACKOFF
+    assert len(password_checks) == checks
+    _forget_last_failure(services, MAX_BACKOFF + 1)  # the real user waits at most MAX_BACKOFF seconds
+    assert _login(app, "alice", PASSWORD, "192.0.2.10").status_code == 200
 
 
 def test_login_is_throttled_per_client_ip(tmp_path, password_checks):
     services = make_services(tmp_path)
     add_user(services, "alice")
     app = create_app(services=services)
-    for i in range(MAX_LOGIN_FAILURES):  # password spraying: a different username each time
+    for i in range(MAX_IP_FAILURES):  # password spraying: a different username each time
         assert _login(app, f"user{i}", "wrong-password", "203.0.113.7").status_code == 401
     checks = len(password_checks)
     assert _login(app, "alice", PASSWORD, "203.0.113.7").status_code == 429
@@ -178,8 +210,10 @@ def test_successful_login_resets_the_counters(tmp_path):
     for _ in range(MAX_LOGIN_FAILURES - 1):
         assert _login(app, "alice", "wrong-password", "10.0.0.1").status_code == 401
     assert _login(app, "alice", PASSWORD, "10.0.0.1").status_code == 200
-    for _ in range(MAX_LOGIN_FAILURES):  # a fresh allowance for the name and the address
+    for _ in range(MAX_LOGIN_FAILURES):  # a fresh allowance for the name at this address
+        _forget_last_failure(services)
         assert _login(app, "alice", "wrong-password", "10.0.0.1").status_code == 401
+    _forget_last_failure(services)
     assert _login(app, "alice", PASSWORD, "10.0.0.1").status_code == 429
 
 
@@ -190,7 +224,7 @@ def test_parallel_attempts_get_at_most_the_allowed_password_checks(tmp_path):
     barrier, real_add = threading.Barrier(attempts, timeout=10), services.kv.add
 
     def add_after_everyone_passed_the_first_check(key, *args, **kwargs):
-        if key.startswith("login:fail:user:"):
+        if key.startswith("login:fail:pair:"):
             barrier.wait()  # the worst case: every attempt saw an empty counter
         return real_add(key, *args, **kwargs)
 

@@ -34,9 +34,12 @@ def test_real_services_answer_escalate_and_deliver(tmp_path):
         assert client.post(f"/api/helpdesk/tickets/{esc['ticket_id']}/claim").status_code == 200
         done = client.post(f"/api/helpdesk/tickets/{esc['ticket_id']}/answer", json={"text": "铸造按附件3分A/B/C/D级。"})
         assert done.status_code == 200, done.text
-        (message,) = client.get("/api/inbox").json()["messages"]
+        inbox = client.get("/api/inbox").json()
+        (message,) = inbox["messages"]
         assert message.startswith(f"【人工服务答复·工单 {esc['ticket_id']}】") and message.endswith("：\n铸造按附件3分A/B/C/D级。")
+        client.post("/api/inbox/read", json={"ids": [m["id"] for m in inbox["items"]]}).raise_for_status()
         assert client.get("/api/inbox").json()["messages"] == []
+        assert client.get("/api/history").json()["staff"][0]["text"] == message
 
 
 def test_jixiao_serve_on_a_fresh_data_dir(tmp_path):

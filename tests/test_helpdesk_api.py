@@ -1,11 +1,14 @@
 """Helpdesk API and console through FastAPI's TestClient (SQLite): auth, transitions as HTTP codes, the loop."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from helpdesk_fixtures import CITATION, FakeDeliverer, make_services
 
 from jixiao.adapters.app import create_app
+from servers import login
 from jixiao.adapters.auth import User, require_admin, require_staff, user_store
 from jixiao.adapters.helpdesk import Helpdesk
 from jixiao.adapters.outbox import Outbox
@@ -65,8 +68,10 @@ def test_queue_claim_answer_close_reopen(services, as_user):
     assert alice.post(f"/api/helpdesk/tickets/{tid}/claim").json()["assignee"] == "alice"
     bob = as_user(User("bob", "staff"))
     assert bob.post(f"/api/helpdesk/tickets/{tid}/claim").status_code == 409
+    t0 = time.monotonic()
     r = alice.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
-    assert r.status_code == 200 and r.json()["delivery"] == "pushed"
+    assert r.status_code == 200 and r.json()["delivery"] == "sending" and time.monotonic() - t0 < 2
+    assert _settled(alice, tid) == "pushed"  # pushed in the background; the ticket shows the true state
     (user, text), = services.deliverers["wechat"].calls
     assert user == "wechat:o1" and text.startswith(f"【人工服务答复·工单 {tid}】") and text.endswith("：\n不少于30%。")
     t = r.json()["ticket"]
@@ -125,7 +130,7 @@ def test_real_login_console_and_roles(services):
         assert client.get("/api/helpdesk/tickets").status_code == 401
         r = client.get("/console", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
-        assert client.post("/api/login", json={"username": "alice", "password": "alice-password"}).status_code == 200
+        assert login(client, "alice", "alice-password").status_code == 200
         page = client.get("/console")
         assert page.status_code == 200 and "人工服务台" in page.text and "/static/console.js" in page.text
         assert "script-src" not in page.headers["content-security-policy"]  # no inline scripts needed
@@ -136,7 +141,7 @@ def test_real_login_console_and_roles(services):
         cid = client.post(f"/api/helpdesk/tickets/{tid}/curated").json()["curated"]["id"]
         assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 403
         client.post("/api/logout")
-        client.post("/api/login", json={"username": "root", "password": "root-password"})
+        login(client, "root", "root-password")
         assert client.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 200
 
 
@@ -145,17 +150,31 @@ def test_web_escalation_reaches_the_console_and_the_answer_the_inbox(services):
     user_store(services).add("zhang", "zhang-password", "staff")
     user_store(services).add("alice", "alice-password", "staff")
     with TestClient(create_app(services=services)) as user, TestClient(create_app(services=services)) as staff:
-        user.post("/api/login", json={"username": "zhang", "password": "zhang-password"})
+        login(user, "zhang", "zhang-password")
         chat = user.post("/api/chat", json={"message": "我们厂的申报材料审到哪一步了？"}).json()
         assert chat["escalate"] is True and chat["ticket_id"]
         tid = chat["ticket_id"]
-        staff.post("/api/login", json={"username": "alice", "password": "alice-password"})
+        login(staff, "alice", "alice-password")
         queue = staff.get("/api/helpdesk/tickets", params={"state": "new"}).json()["tickets"]
         assert [(t["id"], t["channel"], t["user_id"]) for t in queue] == [(tid, "web", "web:zhang")]
         staff.post(f"/api/helpdesk/tickets/{tid}/claim")
         r = staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "已转区县生态环境局核实，请留意回复。"})
-        assert r.json()["delivery"] == "held"  # browsers are not pushed to: the inbox has it
+        assert r.json()["delivery"] == "sending"
+        assert _settled(staff, tid) == "held"  # browsers are not pushed to: the inbox has it
         assert Outbox(services.engine).pending("web", "web:zhang") == 1
         inbox = user.get("/api/inbox")
         assert inbox.status_code == 200 and "已转区县生态环境局核实" in inbox.text
+        user.post("/api/inbox/read", json={"ids": [m["id"] for m in inbox.json()["items"]]})
         assert Outbox(services.engine).pending("web", "web:zhang") == 0
+        assert _settled(staff, tid) == "delivered"  # read by the user: the label follows
+        assert "已转区县生态环境局核实" in user.get("/api/history").json()["staff"][0]["text"]
+
+
+def _settled(client, tid: int, timeout: float = 10.0) -> str:
+    """The ticket's delivery once the background push has finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        delivery = client.get(f"/api/helpdesk/tickets/{tid}").json()["delivery"]
+        if delivery != "sending" or time.monotonic() > deadline:
+            return delivery
+        time.sleep(0.05)

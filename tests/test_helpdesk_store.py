@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -10,7 +11,7 @@ from pg import BACKENDS
 
 from jixiao.adapters.auth import User
 from jixiao.adapters.helpdesk import Helpdesk, HelpdeskError, NotAllowed, TicketNotFound, TransitionError
-from jixiao.adapters.helpdesk_store import MERGE_WINDOW, TRANSITIONS, clocks, user_message
+from jixiao.adapters.helpdesk_store import TRANSITIONS, clocks, user_message
 from jixiao.adapters.outbox import Outbox
 from jixiao.bot.answer import Answer
 from jixiao.bot.conversation import ConversationStore
@@ -143,28 +144,65 @@ def test_clocks(desk):
     assert (row["claimed_at"], row["answered_at"], row["reopen_count"]) == (1060.0, 2500.0, 1)
 
 
-def test_duplicate_tickets_merge(desk, tmp_path):
+def test_one_open_ticket_per_question_joined_by_every_asker(desk, tmp_path):
     a = desk.open_ticket("wechat", "wechat:u1", "抽查比例是多少？", DRAFT, history=[{"question": "q1", "at": 1}])
     other = Answer("另一个草稿", [{"doc_id": "cq-cbza-2024", "title": "t", "section": "二、", "quote": "100家左右"}],
                    chunks=[{"doc_id": "cq-cbza-2024", "section": "五、", "score": 0.5}])
-    assert desk.open_ticket("wechat", "wechat:u1", "还有呢？", other, history=[{"question": "q2", "at": 2}]) == a
+    # the same question (punctuation and spaces aside) from another user and channel joins the ticket
+    assert desk.open_ticket("web", "web:zhang", "抽查比例 是多少?", other, history=[{"question": "q2", "at": 2}]) == a
     row = desk.get(a)
     assert row["question"] == "抽查比例是多少？" and row["draft"] == "另一个草稿"
     assert len(row["evidence"]["citations"]) == 2 and len(row["evidence"]["chunks"]) == 1
     assert [h["question"] for h in row["history"]] == ["q1", "q2"]
     assert [e["action"] for e in desk.store.events(a)] == ["open", "message"]
     desk.claim(a, ALICE)
-    assert desk.open_ticket("wechat", "wechat:u1", "第三问", None, history=[]) == a  # assigned still merges
+    assert desk.open_ticket("wechat", "wechat:u1", "抽查比例是多少？", None, history=[]) == a  # asked again
     assert desk.get(a)["draft"] == "另一个草稿"  # no bot answer: the draft stays
-    assert desk.open_ticket("wechat", "wechat:u2", "别人的问题", None, history=[]) != a
-    assert desk.open_ticket("web", "wechat:u1", "另一渠道", None, history=[]) != a
-    desk.answer(a, ALICE, "答复")
-    b = desk.open_ticket("wechat", "wechat:u1", "答复后的新问题", None, history=[])
-    assert b != a
-    s = desk.store
-    old = s.open("wechat", "wechat:u3", "旧问题", "", "", 0.0, [], [], [], now=1000.0)
-    assert s.open("wechat", "wechat:u3", "近的问题", "", "", 0.0, [], [], [], now=1000.0 + MERGE_WINDOW - 1) == old
-    assert s.open("wechat", "wechat:u3", "新问题", "", "", 0.0, [], [], [], now=1000.0 + MERGE_WINDOW + 1) != old
+    assert desk.open_ticket("wechat", "wechat:u1", "另一个问题", None, history=[]) != a  # a distinct question
+    with desk.services.engine.connect() as conn:
+        from jixiao.adapters.helpdesk_askers import askers
+        assert [(x["channel"], x["user_id"]) for x in askers(conn, a)] == [("wechat", "wechat:u1"), ("web", "web:zhang")]
+    assert desk.answer(a, ALICE, "不少于30%。") == "held"  # wechat pushed, web waits in the inbox
+    assert len(desk.services.deliverers["wechat"].calls) == 1
+    assert Outbox(desk.services.engine).take("web", "web:zhang") == [
+        user_message(a, "抽查比例 是多少?", "不少于30%。")]  # every asker gets it, with their own wording
+    # after the answer: the same user asking again reopens it; someone else asking gets the reopened one too
+    assert desk.open_ticket("wechat", "wechat:u1", "抽查比例是多少？", None, history=[]) == a
+    assert state(desk, a) == "reopened"
+    assert desk.open_ticket("wechat", "wechat:u9", "抽查比例是多少？", None, history=[]) == a
+    desk.answer(a, ALICE, "补充答复")
+    desk.close(a, ALICE)
+    b = desk.open_ticket("wechat", "wechat:u7", "抽查比例是多少？", None, history=[])  # a newcomer: a new ticket
+    assert b != a and state(desk, b) == "new"
+
+
+def test_simultaneous_escalations_of_one_question_open_one_ticket(desk):
+    n = 6
+    barrier = threading.Barrier(n, timeout=10)
+
+    def escalate(i):
+        barrier.wait()
+        return desk.open_ticket("wechat", f"wechat:p{i}", "重污染天气应急减排措施怎么落实？", None, history=[])
+
+    with ThreadPoolExecutor(n) as pool:
+        ids = list(pool.map(escalate, range(n)))
+    assert len(set(ids)) == 1
+    with desk.services.engine.connect() as conn:
+        from jixiao.adapters.helpdesk_askers import askers
+        assert len(askers(conn, ids[0])) == n
+
+
+def test_bare_requests_and_assessments_are_not_shared(desk):
+    a = desk.open_ticket("wechat", "wechat:u1", "", None, history=[])
+    b = desk.open_ticket("wechat", "wechat:u2", "", None, history=[])
+    assert a != b
+    done = Answer("好的，已转人工。", tools=[{"name": "self_assessment", "args": {}, "result": {
+        "found": True, "industry": "铸造", "estimate": "B", "estimate_text": "B级", "short_boards": ["运输"]}}],
+        escalate=True, intent="human")
+    c = desk.open_ticket("wechat", "wechat:u3", "1", done, history=[])
+    row = desk.get(c)
+    assert row["question"] == "企业自评结果人工复核：铸造，自评预估 B级"
+    assert row["evidence"]["assessment"]["estimate_text"] == "B级"
 
 
 def test_history_read_from_conversation_store(desk):

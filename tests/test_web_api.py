@@ -90,10 +90,10 @@ def test_escalation_opens_one_ticket_about_the_last_question(env):
     [t] = helpdesk.opened
     assert (t["channel"], t["user_id"], t["question"]) == ("web", "web:alice", "C级谁审？")
     assert t["answer"].intent == "human"
-    assert _chat(client, "转人工").json()["ticket_id"] == 1          # same question: same ticket
-    assert len(helpdesk.opened) == 1
+    assert _chat(client, "转人工").json()["ticket_id"] == 1          # same question: same ticket (the store joins)
+    assert [t["question"] for t in helpdesk.opened] == ["C级谁审？", "C级谁审？"]
     r = _chat(client, "不知道").json()                               # the bot abstains: a ticket of its own
-    assert r["escalate"] is True and r["ticket_id"] == 2 and helpdesk.opened[1]["question"] == "不知道"
+    assert r["escalate"] is True and r["ticket_id"] == 2 and helpdesk.opened[2]["question"] == "不知道"
 
 
 def test_escalation_without_helpdesk_still_answers(tmp_path):
@@ -105,17 +105,22 @@ def test_escalation_without_helpdesk_still_answers(tmp_path):
     assert r["escalate"] is True and r["ticket_id"] is None
 
 
-def test_inbox_hands_each_helpdesk_answer_out_once(env):
+def test_inbox_lists_unread_answers_and_history_keeps_them(env):
     from jixiao.adapters.outbox import Outbox
 
     client, services, _ = env
     login(client, "alice")
-    assert client.get("/api/inbox").json() == {"messages": []}
-    Outbox(services.engine).hold("web", "web:alice", "服务台：C级由区县审核。")
-    Outbox(services.engine).hold("web", "web:bob", "不是给 alice 的")
-    Outbox(services.engine).hold("wechat", "wechat:alice", "不是网页渠道的")
-    assert client.get("/api/inbox").json() == {"messages": ["服务台：C级由区县审核。"]}
-    assert client.get("/api/inbox").json() == {"messages": []}
+    assert client.get("/api/inbox").json()["messages"] == []
+    mine = Outbox(services.engine).hold("web", "web:alice", "服务台：C级由区县审核。", "helpdesk:1")
+    Outbox(services.engine).hold("web", "web:bob", "不是给 alice 的", "helpdesk:2")
+    Outbox(services.engine).hold("wechat", "wechat:alice", "不是网页渠道的", "helpdesk:3")
+    for _ in range(2):  # a GET changes nothing
+        assert client.get("/api/inbox").json()["messages"] == ["服务台：C级由区县审核。"]
+    assert client.post("/api/inbox/read", json={"ids": [mine, mine + 1]}).status_code == 204  # bob's is not hers
+    assert client.get("/api/inbox").json()["messages"] == []
+    assert Outbox(services.engine).pending("web", "web:bob") == 1
+    staff = client.get("/api/history").json()["staff"]  # kept with the conversation, read
+    assert [(m["id"], m["text"], m["read"]) for m in staff] == [(mine, "服务台：C级由区县审核。", True)]
 
 
 def test_clause_endpoint(env):
@@ -171,7 +176,23 @@ def test_pages_and_docs(env):
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/api/chat"]["post"]
     assert "转人工" in op["description"] and {"401", "413", "422"} <= set(op["responses"])
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/docs.js" in docs.text
+    assert "http" not in docs.text.replace("http-equiv", "")  # no CDN: works on an intranet
+    assert client.get("/static/docs.js").status_code == 200
+    client.post("/api/logout")
+    assert client.get("/openapi.json").status_code == 401
+    r = client.get("/docs", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/docs"
+    assert client.get("/redoc").status_code == 404
+
+
+def test_docs_can_be_switched_off(tmp_path):
+    services = make_services(tmp_path, api_docs=False)
+    add_user(services, "alice")
+    client = TestClient(create_app(services=services))
+    login(client, "alice")
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
 
 
 def test_every_table_citation_opens_to_text_holding_its_quote():

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fakes.wechat_server import AppServer, FakeBot, FakeWeChatAPI, WeChatPush
 from jixiao.adapters import helpdesk as _helpdesk_tables  # noqa: F401  (declares the ticket tables)
+from jixiao.adapters import wechat_jobs as _job_tables  # noqa: F401  (declares the job table)
 from jixiao.adapters import wechat_menu as texts
 from jixiao.adapters.app import create_app
 from jixiao.db import KV, create_all, kv_table, make_engine
@@ -286,8 +287,9 @@ class RecordingHelpdesk:
         self.tickets = []
 
     def open_ticket(self, channel, user_id, question, answer, history=None) -> int:
+        """One ticket per question, like the real store."""
         self.tickets.append((channel, user_id, question, answer.text))
-        return 100 + len(self.tickets)
+        return 100 + [t[2] for t in self.tickets].index(question) + 1
 
 
 def test_escalated_answer_opens_one_ticket_and_says_so(channel):
@@ -297,7 +299,8 @@ def test_escalated_answer_opens_one_ticket_and_says_so(channel):
     reply = ch.say("转人工")
     assert reply.endswith(texts.ESCALATED.format(ticket=101))
     assert desk.tickets == [("wechat", f"wechat:{OPENID}", "我们厂在万州，审核进度怎么查？", "好的，已为您记录转人工请求。")]
-    assert ch.say("转人工").endswith(texts.ESCALATED.format(ticket=101)) and len(desk.tickets) == 1
+    assert ch.say("转人工").endswith(texts.ESCALATED.format(ticket=101))
+    assert [t[2] for t in desk.tickets] == ["我们厂在万州，审核进度怎么查？"] * 2
 
 
 ESCALATING = {"转人工": Answer("好的，已为您记录转人工请求。", escalate=True, confidence=1.0, intent="human")}

@@ -1,6 +1,6 @@
 "use strict";
 // Web chat for bureau staff: POST /api/chat, citations expandable via GET /api/clause,
-// helpdesk answers polled from GET /api/inbox. All text is inserted with textContent (no HTML).
+// helpdesk answers polled from GET /api/inbox (marked read by POST /api/inbox/read). All text is inserted with textContent (no HTML).
 (function () {
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
@@ -22,8 +22,15 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function csrfHeaders(headers) {
+    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
+    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
+  }
+
   async function api(path, options) {
-    const res = await fetch(path, Object.assign({ credentials: "same-origin" }, options || {}));
+    const opts = Object.assign({ credentials: "same-origin" }, options || {});
+    opts.headers = csrfHeaders(opts.headers);
+    const res = await fetch(path, opts);
     if (res.status === 401) {
       location.href = "/login";
       throw new Error("请先登录");
@@ -208,25 +215,29 @@
     }
   }
 
-  // helpdesk answers: kept in localStorage because /api/inbox hands each message out once
-  function storeKey() {
-    return "jixiao.helpdesk." + username;
+  // helpdesk answers live on the server with the conversation: /api/inbox lists the unread ones (a GET
+  // changes nothing), the page marks what it has shown as read, /api/history shows them on every device
+  const shown = new Set();
+
+  function showStaff(messages) {
+    const fresh = messages.filter((m) => !shown.has(m.id));
+    fresh.forEach((m) => { shown.add(m.id); addHelpdesk(m.text); });
+    return fresh;
   }
 
-  function keep(messages) {
-    try {
-      const kept = JSON.parse(localStorage.getItem(storeKey()) || "[]").concat(messages).slice(-50);
-      localStorage.setItem(storeKey(), JSON.stringify(kept));
-    } catch (e) { /* storage unavailable: messages stay on screen only */ }
+  async function markRead(ids) {
+    if (!ids.length) return;
+    await api("/api/inbox/read", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ids: ids }),
+    });
   }
 
   async function poll() {
     try {
       const data = await api("/api/inbox");
-      if (data.messages && data.messages.length) {
-        data.messages.forEach(addHelpdesk);
-        keep(data.messages);
-      }
+      await markRead(showStaff(data.items || []).map((m) => m.id));
     } catch (e) { /* retried on the next tick */ }
     setTimeout(poll, POLL_MS);
   }
@@ -234,14 +245,19 @@
   async function restore() {
     try {
       const data = await api("/api/history");
-      data.turns.forEach((t) => {
-        addUser(t.question);
-        if (t.reply) addBot(t.reply);
+      const events = data.turns.map((t) => ({ at: t.at || 0, turn: t }))
+        .concat((data.staff || []).map((m) => ({ at: m.at, staff: m })));
+      events.sort((a, b) => a.at - b.at);
+      events.forEach((e) => {
+        if (e.staff) {
+          showStaff([e.staff]);
+          return;
+        }
+        addUser(e.turn.question);
+        if (e.turn.reply) addBot(e.turn.reply);
       });
+      await markRead((data.staff || []).filter((m) => !m.read).map((m) => m.id));
     } catch (e) { /* an empty page is fine */ }
-    try {
-      JSON.parse(localStorage.getItem(storeKey()) || "[]").forEach(addHelpdesk);
-    } catch (e) { /* nothing kept */ }
   }
 
   form.addEventListener("submit", (event) => {
@@ -258,7 +274,7 @@
   });
   document.getElementById("escalate").addEventListener("click", () => send("转人工"));
   document.getElementById("logout").addEventListener("click", async () => {
-    await fetch("/api/logout", { method: "POST", credentials: "same-origin" });
+    await fetch("/api/logout", { method: "POST", credentials: "same-origin", headers: csrfHeaders() });
     location.href = "/login";
   });
 

@@ -26,9 +26,14 @@
     flash.timer = setTimeout(() => { box.hidden = true; }, 6000);
   }
 
+  function csrfHeaders(headers) {
+    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
+    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
+  }
+
   async function api(path, options) {
     const res = await fetch(API + path, Object.assign({ credentials: "same-origin",
-      headers: { "Content-Type": "application/json" } }, options || {}));
+      headers: csrfHeaders({ "Content-Type": "application/json" }) }, options || {}));
     if (res.status === 401) {
       location.href = "/login?next=/console";
       throw new Error("请先登录");
@@ -87,7 +92,11 @@
       head.append(el("span", labels[t.state] || t.state, "badge " + t.state),
         el("strong", `#${t.id}`), el("span", ` ${CHANNELS[t.channel] || t.channel} · ${duration(t.age_seconds)}前`, "sub"));
       if (t.assignee) head.append(el("span", `处理人 ${t.assignee}`, "sub"));
-      li.append(head, el("p", t.question, "q"));
+      if (t.delivery_label) head.append(el("span", t.delivery_label, "delivery " + (t.delivery || "")));
+      li.append(head);
+      // every question of the ticket (the same question asked by several users, in their words)
+      (t.questions || [t.question]).forEach((q) => li.append(el("p", q, "q")));
+      if (t.asker_count > 1) li.append(el("p", `${t.asker_count} 位用户提出了这个问题`, "sub"));
       li.addEventListener("click", () => showTicket(t.id));
       list.append(li);
     }
@@ -120,7 +129,7 @@
     const rows = [["创建时间", when(t.created_at)], ["认领时间", when(t.claimed_at)],
       ["首次响应", t.first_response_at ? `${when(t.first_response_at)}（用时 ${duration(t.first_response_seconds)}）` : "尚未答复"],
       ["解决", t.closed_at ? `${when(t.closed_at)}（用时 ${duration(t.resolution_seconds)}）` : `未关闭，已 ${duration(t.age_seconds)}`]];
-    if (t.delivery) rows.push(["送达", t.delivery === "pushed" ? "已推送给用户" : "待用户下次访问时送达"]);
+    if (t.delivery) rows.push(["送达", t.delivery_label || t.delivery]);
     for (const [k, v] of rows) clocks.append(el("dt", k), el("dd", v));
 
     const canClaim = t.state === "new" || t.state === "reopened";
@@ -134,6 +143,22 @@
     $("propose-box").hidden = true;
 
     $("d-question").textContent = t.question;
+    $("d-askers").replaceChildren(...(t.askers || []).map((a) => el("li",
+      `${CHANNELS[a.channel] || a.channel}用户 ${a.user_id}：${a.question}` +
+      (a.delivery_label ? ` —— ${a.delivery_label}` : ""), a.delivery ? "delivery-" + a.delivery : "")));
+    const assessment = t.evidence && t.evidence.assessment;
+    $("d-assessment-box").hidden = !assessment;
+    if (assessment) {
+      $("d-assessment").textContent = [`行业：${assessment.industry || "—"}`, `自评预估：${assessment.estimate_text || "—"}`,
+        (assessment.short_boards || []).length ? `短板：${assessment.short_boards.join("；")}` : "",
+        (assessment.bar_findings || []).length ? `否决项：${assessment.bar_findings.join("；")}` : ""]
+        .filter(Boolean).join("\n");
+    }
+    if (t.delivery === "sending") {  // pushed in the background: show the outcome when it settles
+      clearTimeout(showTicket.timer);
+      showTicket.timer = setTimeout(() => { if (current && current.id === t.id) showTicket(t.id); }, 1500);
+    }
+    if (window.matchMedia("(max-width: 800px)").matches) $("detail").scrollIntoView({ block: "start" });
     $("answer-box").hidden = !canAnswer;
     $("answer-hint").textContent = t.state === "assigned" && !mine ? "" :
       "下框已填入助手的草稿，请核对、修改后发送；答复将通过用户所在渠道送达。";
@@ -259,7 +284,7 @@
   $("filter-mine").addEventListener("change", loadQueue);
   $("refresh").addEventListener("click", loadQueue);
   $("logout").addEventListener("click", async () => {
-    await fetch("/api/logout", { method: "POST", credentials: "same-origin" }).catch(() => null);
+    await fetch("/api/logout", { method: "POST", credentials: "same-origin", headers: csrfHeaders() }).catch(() => null);
     location.href = "/login?next=/console";
   });
 

@@ -4,6 +4,18 @@
   const error = document.getElementById("login-error");
   const next = new URLSearchParams(location.search).get("next");
 
+  // Only a path on this site is followed after login: the browser's own URL parser decides (it reads
+  // "/\\host", "/\t/host" or "/\n/host" as another site), and control characters are refused outright.
+  function sameOrigin(target) {
+    if (!target || !/^\/(?![\/\\])/.test(target) || /[\u0000-\u001f\u007f\\]/.test(target)) return "/";
+    try {
+      const url = new URL(target, location.origin);
+      return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+    } catch (e) {
+      return "/";
+    }
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -20,8 +32,7 @@
         }),
       });
       if (res.ok) {
-        // only same-site paths are followed after login
-        location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+        location.href = sameOrigin(next);
         return;
       }
       const data = await res.json().catch(() => ({}));

@@ -37,6 +37,11 @@ class FakeWeChatAPI:
         self.raw_bodies: list[bytes] = []
         self.out_of_window: set[str] = set()
         self.limit_per_user: int | None = None
+        # faults for the next customer-service sends, one per send: an errcode (answered with it), "http500",
+        # or "timeout" (the message is accepted, the answer comes after `hang` seconds: the client gives up)
+        self.faults: list = []
+        self.hang = 3.0
+        self.send_attempts = 0
         self._sent_per_user: dict[str, int] = {}
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -101,10 +106,23 @@ class FakeWeChatAPI:
             return {"errcode": 42001, "errmsg": "access_token expired"}
         return None
 
-    def _send(self, body: dict) -> dict:
+    def fail_next(self, *faults) -> None:
+        with self._cond:
+            self.faults.extend(faults)
+
+    def _fault(self):
+        with self._cond:
+            self.send_attempts += 1
+            return self.faults.pop(0) if self.faults else None
+
+    def _send(self, body: dict, fault=None) -> dict:
         openid, content = body.get("touser"), (body.get("text") or {}).get("content")
         if not openid or body.get("msgtype") != "text" or not isinstance(content, str):
             return {"errcode": 47001, "errmsg": "data format error"}
+        if isinstance(fault, int):
+            with self._cond:
+                self.refused.append((openid, fault))
+            return {"errcode": fault, "errmsg": "injected fault"}
         if len(content.encode("utf-8")) > TEXT_LIMIT:
             return {"errcode": 45002, "errmsg": "content size out of limit"}
         with self._cond:
@@ -188,7 +206,21 @@ class FakeWeChatAPI:
                     body = json.loads(raw.decode("utf-8"))
                 except ValueError:
                     return self._answer(200, {"errcode": 47001, "errmsg": "data format error"})
-                self._answer(200, routes[path](body))
+                if path != "/cgi-bin/message/custom/send":
+                    return self._answer(200, routes[path](body))
+                fault = fake._fault()
+                if fault == "http500":
+                    return self._answer(500, {"errcode": -1, "errmsg": "internal error"})
+                if fault == 40001:  # as if another process had fetched a new token
+                    fake.revoke_tokens()
+                    return self._answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
+                result = fake._send(body, fault if isinstance(fault, int) else None)
+                if fault == "timeout":
+                    time.sleep(fake.hang)  # delivered, but the answer comes too late
+                try:
+                    self._answer(200, result)
+                except OSError:  # the client gave up and closed the connection
+                    pass
 
         return Handler
 
