@@ -106,12 +106,15 @@ class Answerability:
         return list(out.items())
 
     def check(self, question: str, evidence: Iterable[str], vocabulary: Iterable[str] = (),
-              entities: Iterable[str] = (), focus: bool = True) -> Coverage:
-        """`focus=False`: the slot check only (a lookup answers its table's question whatever else is said)."""
+              entities: Iterable[str] = (), focus: bool = True, said: str | None = None) -> Coverage:
+        """`evidence`: the texts the answer rests on (clauses, tool result); `said`: what the answer quotes of them
+        (the asked slot must be in it; default all the evidence); `vocabulary`: the card questions known to ask for
+        this evidence; `focus=False`: the slot check only (a lookup keyed by industry answers its table's question
+        whatever else the question describes)."""
         texts = [e for e in evidence if e]
-        said = "\n".join(texts)
-        known = said + "\n" + "\n".join(v for v in vocabulary if v)
-        missing_slots = [s for s in asked_slots(question, self.lexicon) if not slot_in(s, said, self.lexicon)]
+        quoted = "\n".join(texts) if said is None else said
+        known = "\n".join(texts) + "\n" + "\n".join(v for v in vocabulary if v)
+        missing_slots = [s for s in asked_slots(question, self.lexicon) if not slot_in(s, quoted, self.lexicon)]
         focus = self.focus(question, entities) if focus else []
         sounds = set(self.sounds(known))
         missing, uncovered, total, got = [], [], 0.0, 0.0

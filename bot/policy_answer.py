@@ -113,7 +113,8 @@ class PolicyAnswers:
         for h in used:
             vocabulary += self.search.card_questions(getattr(h, "chunk_id", "")) if hasattr(self.search,
                                                                                         "card_questions") else []
-        return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u))
+        return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u),
+                                        said="\n".join(sentence for sentence, _ in picked))
 
     def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None

@@ -69,6 +69,9 @@ class Tool:
     args: type[Args]
     run: Callable[[Any], Any]                        # args model → frozen result
     answer: Callable[[Understanding, Any], Answer]   # the turn's reading, args model → rendered answer
+    # The answer must cover the question's focus words (answerability). Lookups keyed by an industry read the
+    # product words of a question as the industry, so only the asked slot is checked for them.
+    checks_focus: bool = True
 
 
 # ---------------------------------------------------------------- answers of the newer tools
@@ -147,9 +150,10 @@ def _as(intent: str, fn: Callable[[Understanding], Answer]) -> Callable[[Underst
 
 for _tool in (
     Tool("tier_scheme", "某行业（附件3）适用的绩效分级管控类型：A/B/C/D、绩效引领/非绩效引领、地方A/B/C。", IndustryArgs,
-         lambda a: tier_scheme(a.industry, a.branch), _as("tool_tiers", tool_answers.tiers)),
+         lambda a: tier_scheme(a.industry, a.branch), _as("tool_tiers", tool_answers.tiers), checks_focus=False),
     Tool("review_route", "某行业、某等级的评级申报由谁审核、按什么顺序（重庆）。", ReviewArgs,
-         lambda a: review_route(a.industry or "", a.branch, a.grade, a.region), _as("tool_review", tool_answers.review)),
+         lambda a: review_route(a.industry or "", a.branch, a.grade, a.region), _as("tool_review", tool_answers.review),
+         checks_focus=False),
     Tool("delegated_industries", "委托区县审核B级及绩效引领性企业的《地方指南》7个行业（通知四（二））。", NoArgs,
          lambda a: load_review_routes(), _delegated),
     Tool("incentives", "某绩效等级的企业可享受的惠企措施（附件1，惠企10条）。", GradeArgs,
@@ -157,14 +161,14 @@ for _tool in (
     Tool("incentive_measure", "附件1 惠企措施中的某一条：内容与适用等级。", MeasureArgs,
          lambda a: incentives(a.grade or "B"), _measure),
     Tool("resolve_industry", "日常说法、产品或工艺属于附件3的哪个行业。", TextArgs,
-         lambda a: resolve_industry(a.text), _as("tool_industry", tool_answers.which_industry)),
+         lambda a: resolve_industry(a.text), _as("tool_industry", tool_answers.which_industry), checks_focus=False),
     Tool("procedure_fact", "评级程序事实（工作时段、目标、抽查、整改、申报、材料等），按主题。", TopicArgs,
          lambda a: procedure_facts(a.topic, a.jurisdiction), _procedure),
     Tool("policy_register", "已收录的政策文件：标题、文号、日期、属地。", NoArgs,
          lambda a: policy_register("loaded"), _register),
     Tool("start_assessment", "开始企业绩效分级自评。", ReviewArgs,
-         lambda a: {"start": True}, _as("assess", tool_answers.assess)),
-    Tool("handoff", "转人工服务台。", NoArgs, lambda a: {"handoff": True}, _handoff),
+         lambda a: {"start": True}, _as("assess", tool_answers.assess), checks_focus=False),
+    Tool("handoff", "转人工服务台。", NoArgs, lambda a: {"handoff": True}, _handoff, checks_focus=False),
 ):
     register(_tool)
 

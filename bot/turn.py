@@ -34,6 +34,7 @@ __all__ = ["DOC_REGIONS", "HELP", "INCENTIVES_DOC", "LONG_NOTE", "MIN_SCORE", "N
            "FakeHit", "FakePassageSearch", "Hit", "PassageSearch"]
 
 log = logging.getLogger(__name__)
+FAMILY = {"incentives": ("incentive_measure",), "incentive_measure": ("incentives",)}  # tools answering one table
 
 LONG_NOTE = "您的消息较长，我只根据开头部分作答；如有多个问题，请分开提问。\n"
 _DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
@@ -167,8 +168,9 @@ class Assistant:
             answer = self._tool(route, u)
             if answer.escalate or not answer.tools or self.answerability is None or self.search is None:
                 return answer
+            focus = all(TOOLS[t["name"]].checks_focus for t in answer.tools if t.get("name") in TOOLS)
             coverage = self.answerability.check(u.text, [answer.text], self._tool_vocabulary(answer),
-                                                entity_words(u), focus=False)
+                                                entity_words(u), focus=focus)
             if coverage.ok:
                 return answer
             # the lookup is about something else than what was asked: the clauses may still answer
@@ -201,10 +203,13 @@ class Assistant:
         return Anchor(doc_id=c["doc_id"], section=c.get("section", ""), anchor=c["quote"][:40]) if c else None
 
     def _tool_vocabulary(self, answer: Answer) -> list[str]:
-        """The questions of the tool cards of the tools this answer used: the known ways to ask for it."""
+        """The questions of the tool cards of the tools this answer used (an incentives answer also of the
+        single-measure cards): the known ways to ask for it."""
         out = []
         for t in answer.tools:
-            out += self.search.card_questions(t.get("name", ""))
+            name = t.get("name", "")
+            for tool in (name, *FAMILY.get(name, ())):
+                out += self.search.card_questions(tool)
         return out
 
     def _other(self, route: Route, u: Understanding) -> Answer:

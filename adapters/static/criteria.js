@@ -19,9 +19,14 @@
     box.hidden = false;
   }
 
+  function csrfHeaders(headers) {  // the session's token (adapters/csrf.py), as the console sends it
+    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
+    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
+  }
+
   async function api(path, body) {
     const res = await fetch("/api/criteria" + path, { method: body ? "POST" : "GET", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+      headers: csrfHeaders({ "Content-Type": "application/json" }), body: body ? JSON.stringify(body) : undefined });
     if (res.status === 401) { location.href = "/login?next=/console/criteria"; throw new Error("请先登录"); }
     const data = await res.json().catch(() => ({}));
     if (!res.ok && !(data.detail && data.detail.problems)) {
