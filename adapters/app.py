@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from jixiao.db import KV, create_all, make_engine
-from jixiao.adapters.services import SerialReplier, Services
+from jixiao.adapters.services import OrderedReplier, Services
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,15 +66,26 @@ def build_services(settings: Settings) -> Services:
     helpdesk = services.extras["helpdesk"] = Helpdesk(services)
     if not index_ready(settings):
         log.warning(INDEX_HINT + " data_dir=%s", settings.data_dir)
-    services.bot = SerialReplier(build_dialogue(settings, curated=helpdesk.curated))
+    services.bot = _ordered(build_dialogue(settings, curated=helpdesk.curated), services)
     wechat.install(services)  # extras["wechat"], deliverers["wechat"]
     log.info("services ready db=%s", engine.url.render_as_string(hide_password=True))
     return services
 
 
+def _ordered(dialogue, services: Services) -> OrderedReplier:
+    """Concurrent turns in per-user order; before each turn, the corpus version check (uploads answer at once)."""
+    from jixiao.adapters.turn_order import TurnOrder
+    from jixiao.knowledge.corpus import Corpus, CorpusWatch
+
+    retriever = getattr(getattr(dialogue, "assistant", None), "search", None)
+    watch = services.extras["corpus_watch"] = CorpusWatch(Corpus(services.settings, services.engine), retriever)
+    return OrderedReplier(dialogue, TurnOrder(services.engine), before_turn=watch.check)
+
+
 def _import_tables() -> None:
     # modules that declare tables on jixiao.db.metadata
-    from jixiao.adapters import auth, helpdesk, outbox  # noqa: F401
+    from jixiao.adapters import auth, helpdesk, outbox, turn_order  # noqa: F401
+    from jixiao.knowledge import corpus  # noqa: F401
 
 
 # ---------------------------------------------------------------- KV sweeping
@@ -189,6 +200,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 "helpdesk": "helpdesk" in svc.extras}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one `jixiao serve --workers N` process: settings from the environment (uvicorn factory)."""
+    settings = Settings().check()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 def _chinese(exc: RequestValidationError) -> str:

@@ -38,6 +38,7 @@ class RetrievalConfig:
     named_boost: float = 0.1               # added to a jurisdiction the question names
     bm25_k1: float = 1.2
     expansion_weight: float = 0.5          # weight of the everyday-wording terms (retrieval/expansion.py)
+    chroma_url: str | None = None          # a Chroma server instead of the embedded store (JIXIAO_CHROMA_URL)
 
     @classmethod
     def from_settings(cls, settings=None) -> "RetrievalConfig":
@@ -48,7 +49,13 @@ class RetrievalConfig:
         model = getattr(settings, "embedder_model", None) or os.environ.get("JIXIAO_EMBEDDER_MODEL") or None
         return cls(Path(settings.data_dir), Path(settings.sources_dir), Path(settings.tables_dir),
                    embedder=settings.embedder, embedder_model=Path(model) if model else None,
-                   dense_weight=settings.dense_weight, region=getattr(settings, "region", "重庆"))
+                   dense_weight=settings.dense_weight, region=getattr(settings, "region", "重庆"),
+                   chroma_url=getattr(settings, "chroma_url", None))
+
+    def corpus_dirs(self) -> list[Path]:
+        """Where source documents are read: the packaged sources, then the documents staff added
+        (`<data_dir>/sources`; a document there replaces a packaged one with the same id)."""
+        return [Path(self.sources_dir), Path(self.data_dir) / "sources"]
 
 
 @dataclass(frozen=True)
@@ -92,22 +99,26 @@ class Retriever:
         self.embedder = embedder or make_embedder(config.embedder, config.embedder_model)
         self.tokenizer = Tokenizer(config.tables_dir)
         self.vocabulary = Vocabulary(config.tables_dir)
-        self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder)
+        self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder,
+                                 url=config.chroma_url)
         self.bm25_path = Path(config.data_dir) / "retrieval" / "bm25.json"
         self.pinyin_path = Path(config.data_dir) / "retrieval" / "bm25-pinyin.json"
         self._bm25: BM25Index | None = None
         self._pinyin: BM25Index | None = None
         self._vectors: np.ndarray | None = None      # rows aligned with the BM25 index ids
+        self.generation = 0                          # bumped by reload(); a search that saw it change retries
 
     # ---- indexing -------------------------------------------------------------------------------
-    def index(self, rebuild: bool = False, progress=None) -> IndexReport:
+    def index(self, rebuild: bool = False, progress=None, docs: list | None = None) -> IndexReport:
         """Chunk every source; embed only chunks whose ids are new, delete ids that disappeared.
 
-        `progress(done, total)` is called after each embedded batch."""
+        `docs`: the documents to index (default: every source in `config.corpus_dirs()`; the corpus module
+        passes them minus removed and superseded ones). `progress(done, total)` is called after each
+        embedded batch."""
         t0 = time.perf_counter()
         if rebuild:
             self.store.drop()
-        chunks = chunk_documents(load_sources(self.config.sources_dir))
+        chunks = chunk_documents(load_corpus(self.config.corpus_dirs()) if docs is None else docs)
         wanted = {c.id: c for c in chunks}
         have = self.store.ids()
         new = [c for c in chunks if c.id not in have]
@@ -143,6 +154,20 @@ class Retriever:
                          chunk.metadata.get("attachment", "")])
 
     # ---- loading --------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the indexes again (another process re-indexed): built aside, then swapped in."""
+        bm25 = BM25Index.load(self.bm25_path, k1=self.config.bm25_k1)
+        pinyin = BM25Index.load(self.pinyin_path, k1=self.config.bm25_k1)
+        self.store.reopen()
+        ids, matrix = self.store.vectors()
+        pos = {cid: i for i, cid in enumerate(ids)}
+        missing = [cid for cid in bm25.ids if cid not in pos]
+        if missing:
+            raise ConfigError(f"{len(missing)} chunks have no vector in {self.store.where!r}; run `jixiao index`")
+        vectors = matrix[[pos[cid] for cid in bm25.ids]] if len(bm25.ids) else matrix[:0]
+        self._bm25, self._pinyin, self._vectors = bm25, pinyin, vectors
+        self.generation += 1
+
     def warm_up(self) -> None:
         self.store.open()
         self._load_bm25()
@@ -174,7 +199,7 @@ class Retriever:
             pos = {cid: i for i, cid in enumerate(ids)}
             missing = [cid for cid in bm25.ids if cid not in pos]
             if missing:
-                raise ConfigError(f"{len(missing)} chunks have no vector in {str(self.store.path)!r}; "
+                raise ConfigError(f"{len(missing)} chunks have no vector in {self.store.where!r}; "
                                   "run `jixiao index`")
             self._vectors = matrix[[pos[cid] for cid in bm25.ids]] if len(bm25.ids) else matrix[:0]
         return self._vectors
@@ -245,7 +270,22 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public",
                fusion: str | None = None) -> list[Hit]:
-        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks."""
+        """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks.
+
+        Safe beside a concurrent `reload()`: a search that saw the indexes swapped under it runs again."""
+        for _ in range(3):
+            generation = self.generation
+            try:
+                hits = self._search(query, k, filters, audience, fusion)
+            except (IndexError, ValueError):
+                if generation == self.generation:
+                    raise
+                continue
+            if generation == self.generation:
+                return hits
+        return self._search(query, k, filters, audience, fusion)
+
+    def _search(self, query: str, k: int, filters: dict | None, audience: str, fusion: str | None) -> list[Hit]:
         sig = self.signals(query, filters, audience)
         if sig is None:
             return []
@@ -294,6 +334,16 @@ class Retriever:
     def term_documents(self) -> dict[str, dict[str, int]]:
         """Word token → {doc_id: number of chunks of that document containing it}."""
         return self._term_stats()[2]
+
+
+def load_corpus(dirs: list[Path]) -> list:
+    """Every source document in `dirs`, a later folder's document replacing an earlier one with its id."""
+    docs: dict[str, object] = {}
+    for folder in dirs:
+        if Path(folder).is_dir():
+            for doc in load_sources(folder):
+                docs[doc.doc_id] = doc
+    return list(docs.values())
 
 
 def open_retriever(settings=None) -> Retriever:
