@@ -84,7 +84,7 @@ def _ordered(dialogue, services: Services) -> OrderedReplier:
 
 def _import_tables() -> None:
     # modules that declare tables on jixiao.db.metadata
-    from jixiao.adapters import auth, helpdesk, outbox, turn_order  # noqa: F401
+    from jixiao.adapters import auth, corpus_jobs, helpdesk, outbox, turn_order  # noqa: F401
     from jixiao.knowledge import corpus  # noqa: F401
 
 
@@ -113,15 +113,22 @@ async def _sweep_kv(kv: KV) -> None:
 class BodyLimit:
     """ASGI middleware: 413 (Chinese message) when a request body exceeds `max_bytes`, declared or streamed."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, uploads: tuple[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads  # (path prefix, limit): document uploads may be larger than a message
+
+    def _limit(self, scope) -> int:
+        if self.uploads and scope.get("path", "").startswith(self.uploads[0]):
+            return self.uploads[1]
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(scope, receive, send)
         seen, started, refused = 0, False, False
 
@@ -130,7 +137,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes and not refused:
+                if seen > limit and not refused:
                     refused = True
                     if not started:
                         await self._refuse(scope, receive, send)
@@ -147,8 +154,10 @@ class BodyLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope, receive, send):
-        response = JSONResponse({"detail": f"请求内容过大（上限 {self.max_bytes // 1024} KB）。请精简后再发送。"},
-                                status_code=413)
+        limit = self._limit(scope)
+        detail = (f"文件过大（上限 {limit // 1024 // 1024} MB）：请去掉图片或拆分后再上传。"
+                  if limit != self.max_bytes else f"请求内容过大（上限 {limit // 1024} KB）。请精简后再发送。")
+        response = JSONResponse({"detail": detail}, status_code=413)
         await response(scope, receive, send)
 
 
@@ -175,14 +184,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
                               "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
-    from jixiao.adapters import helpdesk, web, wechat
+    from jixiao.adapters import docs_admin, helpdesk, web, wechat
+    from jixiao.knowledge.ingest.upload import MAX_UPLOAD_BYTES
 
     app.include_router(web.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
+    app.include_router(docs_admin.router)
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
-    app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024,
+                       uploads=(docs_admin.PREFIX + "/uploads", MAX_UPLOAD_BYTES))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -89,8 +89,21 @@ class VectorStore:
                               "start it with `chroma run --path <dir> --port <port>` or unset the variable") from exc
 
     def reopen(self) -> None:
-        """Forget the collection handle (another process may have re-created it): next use opens it again."""
+        """Read again what another process wrote: the next use opens the collection afresh.
+
+        A Chroma server serves every client the current data. The embedded store does not see another
+        process's writes through a client it already has (its in-process system caches segments), so the
+        cached system for this folder is dropped and a new client is made; another client on this folder in
+        this process must not be in use meanwhile (indexing jobs make their own and finish first)."""
         self._col = None
+        if self.url or self._client is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = getattr(self._client, "_identifier", None)
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self._client = None
 
     def _client_(self):
         if self._client is None:
