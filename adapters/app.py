@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from contextlib import asynccontextmanager, suppress
 from importlib.resources import files
@@ -161,6 +162,26 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class WorkerHeader:
+    """ASGI middleware: `X-Jixiao-Worker: <pid>` on every response, so operators (and the multi-worker
+    test) see which `jixiao serve --workers N` process answered."""
+
+    def __init__(self, app):
+        self.app = app
+        self.value = str(os.getpid()).encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def tagged(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), (b"x-jixiao-worker", self.value)])
+            await send(message)
+
+        await self.app(scope, receive, tagged)
+
+
 # ---------------------------------------------------------------- the app
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -195,6 +216,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
     app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024,
                        uploads=(docs_admin.PREFIX + "/uploads", MAX_UPLOAD_BYTES))
+    app.add_middleware(WorkerHeader)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

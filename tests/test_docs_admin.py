@@ -4,6 +4,7 @@ Real services (SQLite, hash embedder, embedded Chroma) on a real uvicorn server.
 from __future__ import annotations
 
 import io
+import shutil
 import time
 
 import httpx
@@ -38,12 +39,20 @@ def cited(answer: dict) -> set[str]:
     return {c["doc_id"] for c in answer["citations"]}
 
 
-@pytest.fixture
-def site(tmp_path):
-    settings = Settings(data_dir=tmp_path / "var", embedder="hash")
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    """The packaged corpus indexed once (hash embedder); each test gets a copy of the data dir."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("indexed") / "var", embedder="hash")
     corpus = open_corpus(settings)
     corpus.index(retriever=Retriever(RetrievalConfig.from_settings(settings)))
     corpus.engine.dispose()
+    return settings.data_dir
+
+
+@pytest.fixture
+def site(tmp_path, indexed):
+    shutil.copytree(indexed, tmp_path / "var")
+    settings = Settings(data_dir=tmp_path / "var", embedder="hash")
     add_user(settings, "admin", role="admin")
     add_user(settings, "staff")
     with app_server(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
