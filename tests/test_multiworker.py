@@ -3,6 +3,7 @@
 cite it in their next answers, and both answer concurrently in per-user order."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -42,12 +43,21 @@ def _ask_until_both_workers(url: str, cookies, question: str, tries: int = 60) -
     return by_worker
 
 
-@pytest.fixture
-def deployment(request, tmp_path):
-    db_url = cluster(request).new_database()
+@contextlib.contextmanager
+def _stores(request, tmp_path):
+    """PostgreSQL + a `chroma run` server (the documented deployment), or the embedded defaults."""
+    if request.param == "embedded":
+        yield {}
+        return
     with chroma_server(tmp_path / "chroma") as chroma_url:
-        env = dict(os.environ, JIXIAO_DATA_DIR=str(tmp_path / "var"), JIXIAO_DATABASE_URL=db_url,
-                   JIXIAO_CHROMA_URL=chroma_url, JIXIAO_EMBEDDER="hash")
+        yield {"JIXIAO_DATABASE_URL": cluster(request).new_database(), "JIXIAO_CHROMA_URL": chroma_url}
+
+
+@pytest.fixture(params=["postgresql+chroma-server", "embedded"])
+def deployment(request, tmp_path):
+    with _stores(request, tmp_path) as stores:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
+        env |= {"JIXIAO_DATA_DIR": str(tmp_path / "var"), "JIXIAO_EMBEDDER": "hash", **stores}
         run_cli(["index"], env)
         run_cli(["users", "add", "admin", "--role", "admin"], env, stdin=PASSWORD + "\n")
         run_cli(["users", "add", "zhang", "--role", "staff"], env, stdin=PASSWORD + "\n")
