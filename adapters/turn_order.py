@@ -10,16 +10,16 @@ PostgreSQL alike; no connection is held while the turn runs.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlalchemy import Column, Float, String, Table, delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from jixiao.bot.user_locks import UserLocks
 from jixiao.db import metadata
 
 log = logging.getLogger(__name__)
@@ -30,28 +30,6 @@ turn_leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),  # unix seconds
 )
-
-
-class UserLocks:
-    """One lock per user id while anyone holds or waits for it; forgotten when nobody does."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, list[Any]] = {}  # user → [lock, users of it]
-
-    @contextmanager
-    def hold(self, user_id: str) -> Iterator[None]:
-        with self._guard:
-            entry = self._locks.setdefault(user_id, [threading.Lock(), 0])
-            entry[1] += 1
-        try:
-            with entry[0]:
-                yield
-        finally:
-            with self._guard:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    self._locks.pop(user_id, None)
 
 
 class TurnOrder:

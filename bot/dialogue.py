@@ -12,7 +12,7 @@ assistant, and keeps the assessment resumable across turns, days and processes.
   grade the message named; helpdesk-approved answers (`curated.lookup`) come next; then the assistant.
 
 State lives in SQLite under `settings.data_dir` (engine sessions in `assess.db`); turns of one user
-are serialised by a striped lock, and the assistant (whose conversation store shares one SQLite
+are serialised by an exact per-user lock, and the assistant (whose conversation store shares one SQLite
 connection) is used under a lock, so one Dialogue serves a FastAPI process.
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ import dataclasses
 import logging
 import threading
 import time
-import zlib
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +28,7 @@ from jixiao.bot.answer import Answer
 from jixiao.bot.assess.engine import AssessmentEngine, Turn, command_of
 from jixiao.bot.assess.questions import looks_like_question
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
+from jixiao.bot.user_locks import UserLocks
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ START_PHRASES = ("还差什么", "差哪些", "能评上吗", "能不能评上",
 CONTINUE_LINE = "（您的自评还在进行中，回复“继续”接着做。）"
 PAUSED_LINE = "（您有未完成的自评，回复“继续”可接着做。）"
 _STRIPPED = " 。.！!？?，,~～"
-_LOCKS = 64
 
 
 class Curated(Protocol):
@@ -78,11 +77,11 @@ class Dialogue:
         self.curated = curated
         self._store = getattr(assistant, "store", None)  # ConversationStore: assessment turns are stored too
         self._shared = threading.Lock()  # the assistant and its store
-        self._users = tuple(threading.Lock() for _ in range(_LOCKS))
+        self._users = UserLocks()  # exact per-user locks: one user's slow turn never delays another user
 
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
         start = time.perf_counter()
-        with self._users[zlib.crc32(user_id.encode("utf-8")) % _LOCKS]:
+        with self._users.hold(user_id):
             try:
                 answer, own = self._route(user_id, (text or "").strip(), channel)
             except Exception:  # users never see a traceback; operators find it in the log
