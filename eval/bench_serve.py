@@ -161,13 +161,16 @@ def _measure_llm(bench_dir: Path, secret: str, password: str, opts: dict) -> lis
         return ["| 慢速大模型场景未运行（需要仓库中的 tests/fakes/openai_server.py） | | | | | | | | |"]
     rows = []
     with fake:
-        env = {"JIXIAO_LLM_BASE_URL": fake.base_url, "JIXIAO_LLM_API_KEY": "bench", "JIXIAO_LLM_MODEL": "fake"}
+        env = {"JIXIAO_LLM_BASE_URL": fake.base_url, "JIXIAO_LLM_API_KEY": "bench", "JIXIAO_LLM_MODEL": "fake",
+               "JIXIAO_LLM_DEADLINE": str(opts["llm_deadline"])}
         with _server(bench_dir, secret, opts["workers"], opts["db_url"], env) as base:
             cookies = _sessions(base, password)
 
             def mixed(i: int) -> tuple[str, str]:  # even: a question the LLM drafts; odd: another user's greeting
                 return (QUESTIONS[(i // 2) % len(QUESTIONS)], "llm") if i % 2 == 0 else (GREETINGS[i % 4], "other")
 
+            for endpoint in ("/wechat", "/api/chat"):  # warm-up: both processes load what a first turn loads
+                asyncio.run(open_loop(base, endpoint, cookies, 5, 2, mixed))
             for endpoint in ("/wechat", "/api/chat"):
                 samples = asyncio.run(open_loop(base, endpoint, cookies, opts["rate"], opts["seconds"], mixed))
                 label = f"{endpoint} 开环 {opts['rate']:g} 条/秒，大模型每次 {opts['llm_delay']:g} s"
@@ -201,7 +204,7 @@ def register(group: typer.Typer) -> None:
         bench_dir = Path(tempfile.mkdtemp(prefix="jixiao-bench-serve-"))
         password, secret = secrets.token_urlsafe(12), secrets.token_hex(32)
         opts = dict(workers=workers, clients=clients, requests=requests, rate=rate, seconds=seconds,
-                    llm_delay=llm_delay, db_url=database_url)
+                    llm_delay=llm_delay, db_url=database_url, llm_deadline=settings.llm_deadline)
         try:
             _prepare(bench_dir, index if use_index else None, password, secret, database_url)
             rows = _measure(bench_dir, secret, password, opts)
