@@ -12,14 +12,13 @@ assistant, and keeps the assessment resumable across turns, days and processes.
   grade the message named; helpdesk-approved answers (`curated.lookup`) come next; then the assistant.
 
 State lives in SQLite under `settings.data_dir` (engine sessions in `assess.db`); turns of one user
-are serialised by an exact per-user lock, and the assistant (whose conversation store shares one SQLite
-connection) is used under a lock, so one Dialogue serves a FastAPI process.
+are serialised by an exact per-user lock; turns of different users run concurrently (no shared lock:
+the assistant, its retriever and the conversation store are safe for concurrent turns).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Protocol
@@ -76,7 +75,6 @@ class Dialogue:
         self.engine = engine
         self.curated = curated
         self._store = getattr(assistant, "store", None)  # ConversationStore: assessment turns are stored too
-        self._shared = threading.Lock()  # the assistant and its store
         self._users = UserLocks()  # exact per-user locks: one user's slow turn never delays another user
 
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
@@ -168,8 +166,7 @@ class Dialogue:
                 approved = None
             if approved is not None:
                 return approved, True
-        with self._shared:
-            return self.assistant.reply(user_id, text, channel), False
+        return self.assistant.reply(user_id, text, channel), False
 
     # ------------------------------------------------------------ answers and storage
 
@@ -192,9 +189,8 @@ class Dialogue:
                  for t in answer.tools]
         latency = int((time.perf_counter() - start) * 1000)
         try:
-            with self._shared:
-                self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
-                                   answer.text, latency, answer.escalate)
+            self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
+                               answer.text, latency, answer.escalate)
         except Exception:  # storing a turn must not lose the answer
             log.exception("storing the turn failed user_id=%s", user_id)
 
