@@ -89,8 +89,9 @@ async def closed_loop(base: str, endpoint: str, cookies: list, questions: list[s
 
 
 async def open_loop(base: str, endpoint: str, cookies: list, rate: float, seconds: float,
-                    message: Callable[[int], tuple[str, str]], users: int = 60) -> list[Sample]:
-    """Message i leaves at i / rate seconds whether or not earlier ones were answered (user i % users)."""
+                    message: Callable[[int], tuple[str, str, int]]) -> list[Sample]:
+    """Message i leaves at i / rate seconds whether or not earlier ones were answered;
+    `message(i)` = (text, group, user number)."""
     count = int(rate * seconds)
     async with _client(base, 400) as client:
         t0 = time.perf_counter()
@@ -99,6 +100,6 @@ async def open_loop(base: str, endpoint: str, cookies: list, rate: float, second
             delay = t0 + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            text, group = message(i)
-            tasks.append(asyncio.create_task(one(client, endpoint, text, i % users, cookies, group)))
+            text, group, who = message(i)
+            tasks.append(asyncio.create_task(one(client, endpoint, text, who, cookies, group)))
         return list(await asyncio.gather(*tasks))

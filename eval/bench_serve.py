@@ -33,10 +33,11 @@ from jixiao.eval.bench_load import BENCH_TOKEN, closed_loop, open_loop, stats
 QUESTIONS = ["铸造行业能评几级？", "汽修申报找谁审？", "评上B级有什么好处？", "包装印刷能评A级吗？", "水泥行业由谁审核？",
              "评上A级有哪些惠企措施？", "家具制造能评几级？", "C级企业由哪一级审核？", "砖瓦窑能评B级吗？", "首违不罚怎么适用？"]
 GREETINGS = ["你好", "您好", "在吗", "谢谢"]
-USERS = 20  # web sessions (one bench user each): one user's turns run in order, so load needs many users
+USERS = 100  # web sessions (one bench user each): one user's turns run in order, so load needs many users
 
 
-def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: str, db_url: str | None) -> None:
+def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: str, db_url: str | None) -> list:
+    """The bench data dir; the web session cookies of USERS staff users (sessions live in the database)."""
     from jixiao.adapters import auth
     from jixiao.adapters.app import _import_tables
     from jixiao.db import create_all, make_engine
@@ -49,9 +50,12 @@ def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: st
     _import_tables()
     create_all(engine)
     store = auth.UserStore(engine, secret)
+    cookies = []
     for i in range(USERS):
         store.add(f"bench{i}", password, role="staff")
+        cookies.append({auth.COOKIE: store.open_session(f"bench{i}")})
     engine.dispose()
+    return cookies
 
 
 def _free_port() -> int:
@@ -101,17 +105,6 @@ def _server(bench_dir: Path, secret: str, workers: int, db_url: str | None, extr
         log.close()
 
 
-def _sessions(base: str, password: str) -> list:
-    import httpx
-
-    out = []
-    for i in range(USERS):
-        r = httpx.post(base + "/api/login", json={"username": f"bench{i}", "password": password}, timeout=30)
-        r.raise_for_status()
-        out.append(dict(r.cookies))
-    return out
-
-
 def _fake_llm(delay: float):
     """The loopback fake OpenAI server from the repository's tests (None when running from an installed wheel)."""
     fakes = Path(__file__).resolve().parents[1] / "tests"
@@ -132,30 +125,29 @@ HEADER = ("| 场景 | 请求数 | 成功 | p50 ms | p95 ms | 最大 ms | 5 s 内
           "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
-def _measure(bench_dir: Path, secret: str, password: str, opts: dict) -> list[str]:
+def _measure(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[str]:
     rows: list[str] = []
     throughput = {}
     for workers in (1, opts["workers"]):
         with _server(bench_dir, secret, workers, opts["db_url"], {}) as base:
-            cookies = _sessions(base, password)
-            asyncio.run(closed_loop(base, "/api/chat", cookies, QUESTIONS, 4, 2))  # warm-up
+            asyncio.run(closed_loop(base, "/api/chat", cookies, QUESTIONS, 10, 3))  # warm-up (every process)
             samples, wall = asyncio.run(closed_loop(base, "/api/chat", cookies, QUESTIONS, opts["clients"],
                                                     opts["requests"]))
             throughput[workers] = len(samples) / wall
             rows.append(_row(f"/api/chat 闭环 {opts['clients']} 用户，{workers} 进程", stats(samples),
                              f"{throughput[workers]:.1f}"))
             if workers == opts["workers"]:
-                asyncio.run(open_loop(base, "/wechat", cookies, 5, 1, lambda i: (QUESTIONS[i % 10], "")))  # warm-up
+                asyncio.run(open_loop(base, "/wechat", cookies, 5, 1, lambda i: (QUESTIONS[i % 10], "", -1 - i)))
                 samples = asyncio.run(open_loop(base, "/wechat", cookies, opts["rate"], opts["seconds"],
-                                                lambda i: (QUESTIONS[i % len(QUESTIONS)], "")))
+                                                lambda i: (QUESTIONS[i % len(QUESTIONS)], "", i)))
                 rows.append(_row(f"/wechat 开环 {opts['rate']:g} 条/秒 × {opts['seconds']:g} s，{workers} 进程",
                                  stats(samples)))
     rows.append(f"| **{opts['workers']} 进程 / 1 进程 吞吐比** | | | | | | | | **{throughput[opts['workers']] / throughput[1]:.2f}** |")
-    rows += _measure_llm(bench_dir, secret, password, opts)
+    rows += _measure_llm(bench_dir, secret, cookies, opts)
     return rows
 
 
-def _measure_llm(bench_dir: Path, secret: str, password: str, opts: dict) -> list[str]:
+def _measure_llm(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[str]:
     fake = _fake_llm(opts["llm_delay"]) if opts["llm_delay"] > 0 else None
     if fake is None:
         return ["| 慢速大模型场景未运行（需要仓库中的 tests/fakes/openai_server.py） | | | | | | | | |"]
@@ -164,10 +156,11 @@ def _measure_llm(bench_dir: Path, secret: str, password: str, opts: dict) -> lis
         env = {"JIXIAO_LLM_BASE_URL": fake.base_url, "JIXIAO_LLM_API_KEY": "bench", "JIXIAO_LLM_MODEL": "fake",
                "JIXIAO_LLM_DEADLINE": str(opts["llm_deadline"])}
         with _server(bench_dir, secret, opts["workers"], opts["db_url"], env) as base:
-            cookies = _sessions(base, password)
-
-            def mixed(i: int) -> tuple[str, str]:  # even: a question the LLM drafts; odd: another user's greeting
-                return (QUESTIONS[(i // 2) % len(QUESTIONS)], "llm") if i % 2 == 0 else (GREETINGS[i % 4], "other")
+            def mixed(i: int) -> tuple[str, str, int]:
+                """Even: a question the LLM drafts (users 0, 2, 4 …); odd: another user's greeting (1, 3, 5 …)."""
+                if i % 2 == 0:
+                    return QUESTIONS[(i // 2) % len(QUESTIONS)], "llm", i
+                return GREETINGS[i % 4], "other", i
 
             for endpoint in ("/wechat", "/api/chat"):  # warm-up: both processes load what a first turn loads
                 asyncio.run(open_loop(base, endpoint, cookies, 5, 2, mixed))
@@ -206,8 +199,8 @@ def register(group: typer.Typer) -> None:
         opts = dict(workers=workers, clients=clients, requests=requests, rate=rate, seconds=seconds,
                     llm_delay=llm_delay, db_url=database_url, llm_deadline=settings.llm_deadline)
         try:
-            _prepare(bench_dir, index if use_index else None, password, secret, database_url)
-            rows = _measure(bench_dir, secret, password, opts)
+            cookies = _prepare(bench_dir, index if use_index else None, password, secret, database_url)
+            rows = _measure(bench_dir, secret, cookies, opts)
         except Exception as exc:
             logs = sorted(bench_dir.glob("server-*.log"))
             tail = logs[-1].read_text(encoding="utf-8", errors="replace")[-2000:] if logs else ""

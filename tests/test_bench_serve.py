@@ -16,7 +16,7 @@ def test_bench_serve_reports_workers_ratio_open_loop_and_slow_llm(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")} | {
         "JIXIAO_DATA_DIR": str(tmp_path / "var"), "JIXIAO_EMBEDDER": "hash", "JIXIAO_LLM_DEADLINE": "0.5"}
     run = subprocess.run([str(Path(sys.executable).with_name("jixiao")), "bench", "serve", "--clients", "3",
-                          "--requests", "2", "--rate", "4", "--seconds", "2", "--llm-delay", "1", "--tools-only",
+                          "--requests", "2", "--rate", "4", "--seconds", "2", "--llm-delay", "3", "--tools-only",
                           "--out", str(out)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     rows = [line.split("|")[1:-1] for line in out.read_text(encoding="utf-8").splitlines()[6:] if line.startswith("|")]
@@ -30,5 +30,5 @@ def test_bench_serve_reports_workers_ratio_open_loop_and_slow_llm(tmp_path):
     assert len(llm) == len(others) == 2
     drafts = int(rows[-1][1])
     assert drafts > 0  # the fake LLM was really asked
-    # drafts are abandoned at the 0.5 s deadline: the deterministic answers go out well before the LLM's 1 s
-    assert all(float(r[4]) < 1000 for r in llm)
+    # drafts are abandoned at the 0.5 s deadline: the deterministic answers go out well before the LLM's 3 s
+    assert all(float(r[4]) < 2500 for r in llm)
