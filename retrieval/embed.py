@@ -144,6 +144,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         self.device = device
         self._model = None
         self._dim: int | None = None
+        self._calls = threading.Lock()  # guards the one-time load; encoding itself is thread-safe in torch
 
     @property
     def dim(self) -> int:   # type: ignore[override]
