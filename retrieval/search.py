@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from jixiao.errors import ConfigError
-from jixiao.knowledge.ingest.model import load_sources
+from jixiao.knowledge.ingest.model import load_corpus
 from jixiao.retrieval.chunks import Chunk, chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
 from jixiao.retrieval.expansion import Vocabulary
@@ -334,16 +334,6 @@ class Retriever:
     def term_documents(self) -> dict[str, dict[str, int]]:
         """Word token → {doc_id: number of chunks of that document containing it}."""
         return self._term_stats()[2]
-
-
-def load_corpus(dirs: list[Path]) -> list:
-    """Every source document in `dirs`, a later folder's document replacing an earlier one with its id."""
-    docs: dict[str, object] = {}
-    for folder in dirs:
-        if Path(folder).is_dir():
-            for doc in load_sources(folder):
-                docs[doc.doc_id] = doc
-    return list(docs.values())
 
 
 def open_retriever(settings=None) -> Retriever:
