@@ -148,7 +148,9 @@ def _measure(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[st
 
 
 def _measure_llm(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[str]:
-    fake = _fake_llm(opts["llm_delay"]) if opts["llm_delay"] > 0 else None
+    if opts["llm_delay"] <= 0:
+        return ["| 慢速大模型场景未运行（--llm-delay 0） | | | | | | | | |"]
+    fake = _fake_llm(opts["llm_delay"])
     if fake is None:
         return ["| 慢速大模型场景未运行（需要仓库中的 tests/fakes/openai_server.py） | | | | | | | | |"]
     rows = []
