@@ -87,6 +87,10 @@ def test_an_uploaded_docx_is_inspected_confirmed_indexed_and_cited_then_removed(
 
     answer = client.post("/api/chat", json={"message": QUESTION}).json()
     assert doc_id in cited(answer) and doc_id not in cited(before)
+    cite = next(c for c in answer["citations"] if c["doc_id"] == doc_id)
+    assert cite["date"] == "2026-03-02" and cite["label"].startswith(f"《{TITLE}》")
+    shown = client.get("/api/clause", params={"doc_id": doc_id, "section": cite["section"], "quote": cite["quote"]})
+    assert shown.status_code == 200 and "臭氧夜间巡检" in shown.text
     listing = {d["doc_id"]: d for d in client.get(API).json()["documents"]}
     assert listing[doc_id]["origin"] == "upload" and listing["cq-cbza-2024"]["origin"] == "package"
 
