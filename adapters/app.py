@@ -69,6 +69,9 @@ def build_services(settings: Settings) -> Services:
         log.warning(INDEX_HINT + " data_dir=%s", settings.data_dir)
     services.bot = _ordered(build_dialogue(settings, curated=helpdesk.curated), services)
     wechat.install(services)  # extras["wechat"], deliverers["wechat"]
+    from jixiao.adapters.docs_admin import jobs_of
+
+    jobs_of(services).recover()  # index jobs a stopped worker left unfinished
     log.info("services ready db=%s", engine.url.render_as_string(hide_password=True))
     return services
 

@@ -140,6 +140,23 @@ class CorpusJobs:
             log.exception("corpus job failed job=%s", job_id)
             self._set(job_id, state="failed", finished_at=time.time(), message=f"建立索引失败：{exc}")
 
+    def recover(self) -> int:
+        """At start-up: jobs left queued or indexing by a worker that died (no live index lease) run again.
+
+        Indexing is incremental and idempotent, so a job that another live worker is about to take runs
+        twice at worst. Returns how many jobs were restarted."""
+        from jixiao.adapters.turn_order import turn_leases
+
+        with self.engine.connect() as conn:
+            busy = conn.execute(select(turn_leases.c.user_id).where(turn_leases.c.user_id == "corpus:index",
+                                                                   turn_leases.c.expires_at > time.time())).first()
+            orphans = [] if busy else conn.execute(select(corpus_jobs.c.id).where(
+                corpus_jobs.c.state.in_(("queued", "indexing"))).order_by(corpus_jobs.c.id)).scalars().all()
+        for job_id in orphans:
+            log.warning("corpus job left unfinished by a stopped worker; running it again job=%s", job_id)
+            self._start(job_id)
+        return len(orphans)
+
     def close(self) -> None:
         """Wait briefly for running index jobs (app shutdown)."""
         for thread in self._threads:

@@ -146,3 +146,25 @@ def test_bad_files_get_a_chinese_reason_and_change_nothing(site, name, data, sta
     after = client.get(API).json()
     assert after["jobs"] == before["jobs"] == [] and after["version"] == before["version"]
     assert not (settings.data_dir / "sources").exists()
+
+
+def test_an_index_job_left_by_a_killed_worker_runs_again_at_start_up(tmp_path, indexed):
+    import json
+
+    from jixiao.adapters.app import _import_tables
+    from jixiao.adapters.corpus_jobs import corpus_jobs
+    from jixiao.db import create_all, make_engine
+
+    shutil.copytree(indexed, tmp_path / "var")
+    settings = Settings(data_dir=tmp_path / "var", embedder="hash")
+    engine = make_engine(settings.db_url())
+    _import_tables()
+    create_all(engine)
+    with engine.begin() as conn:  # what a worker killed mid-index leaves behind
+        conn.execute(corpus_jobs.insert().values(kind="status", created_by="admin", created_at=time.time(),
+                                                 state="indexing", plan=json.dumps({"change": {}}), done=3, total=9))
+    engine.dispose()
+    add_user(settings, "admin", role="admin")
+    with app_server(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
+        login(client, "admin")
+        assert wait_job(client, 1)["state"] == "done"
