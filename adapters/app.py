@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from contextlib import asynccontextmanager, suppress
 from importlib.resources import files
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from jixiao.db import KV, create_all, make_engine
-from jixiao.adapters.services import SerialReplier, Services
+from jixiao.adapters.services import OrderedReplier, Services
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,31 @@ def build_services(settings: Settings) -> Services:
     helpdesk = services.extras["helpdesk"] = Helpdesk(services)
     if not index_ready(settings):
         log.warning(INDEX_HINT + " data_dir=%s", settings.data_dir)
-    services.bot = SerialReplier(build_dialogue(settings, curated=helpdesk.curated, engine=engine))
+    services.bot = _ordered(build_dialogue(settings, curated=helpdesk.curated, engine=engine), services)
     wechat.install(services)  # extras["wechat"], deliverers["wechat"]
+    from jixiao.adapters.docs_admin import jobs_of
+
+    jobs_of(services).recover()  # index jobs a stopped worker left unfinished
     log.info("services ready db=%s", engine.url.render_as_string(hide_password=True))
     return services
 
 
+def _ordered(dialogue, services: Services) -> OrderedReplier:
+    """Concurrent turns in per-user order; before each turn, the corpus version check (uploads answer at once)."""
+    from jixiao.adapters.turn_order import TurnOrder
+    from jixiao.knowledge.corpus import Corpus, CorpusWatch
+
+    retriever = getattr(getattr(dialogue, "assistant", None), "search", None)
+    watch = services.extras["corpus_watch"] = CorpusWatch(Corpus(services.settings, services.engine), retriever)
+    return OrderedReplier(dialogue, TurnOrder(services.engine), before_turn=watch.check)
+
+
 def _import_tables() -> None:
     # modules that declare tables on jixiao.db.metadata
-    from jixiao.adapters import auth, helpdesk, outbox, wechat_jobs  # noqa: F401
+    from jixiao.adapters import auth, corpus_jobs, helpdesk, outbox, turn_order, wechat_jobs  # noqa: F401
+    from jixiao.bot import conversation  # noqa: F401
+    from jixiao.bot.assess import store  # noqa: F401
+    from jixiao.knowledge import corpus  # noqa: F401
 
 
 # ---------------------------------------------------------------- KV sweeping
@@ -103,15 +120,22 @@ async def _sweep_kv(kv: KV) -> None:
 class BodyLimit:
     """ASGI middleware: 413 (Chinese message) when a request body exceeds `max_bytes`, declared or streamed."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, uploads: tuple[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads  # (path prefix, limit): document uploads may be larger than a message
+
+    def _limit(self, scope) -> int:
+        if self.uploads and scope.get("path", "").startswith(self.uploads[0]):
+            return self.uploads[1]
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(scope, receive, send)
         seen, started, refused = 0, False, False
 
@@ -120,7 +144,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes and not refused:
+                if seen > limit and not refused:
                     refused = True
                     if not started:
                         await self._refuse(scope, receive, send)
@@ -137,9 +161,31 @@ class BodyLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope, receive, send):
-        response = JSONResponse({"detail": f"请求内容过大（上限 {self.max_bytes // 1024} KB）。请精简后再发送。"},
-                                status_code=413)
+        limit = self._limit(scope)
+        detail = (f"文件过大（上限 {limit // 1024 // 1024} MB）：请去掉图片或拆分后再上传。"
+                  if limit != self.max_bytes else f"请求内容过大（上限 {limit // 1024} KB）。请精简后再发送。")
+        response = JSONResponse({"detail": detail}, status_code=413)
         await response(scope, receive, send)
+
+
+class WorkerHeader:
+    """ASGI middleware: `X-Jixiao-Worker: <pid>` on every response, so operators (and the multi-worker
+    test) see which `jixiao serve --workers N` process answered."""
+
+    def __init__(self, app):
+        self.app = app
+        self.value = str(os.getpid()).encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def tagged(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), (b"x-jixiao-worker", self.value)])
+            await send(message)
+
+        await self.app(scope, receive, tagged)
 
 
 # ---------------------------------------------------------------- the app
@@ -166,16 +212,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="重污染天气重点行业绩效分级政策助手：网页对话、微信公众号、人工服务台。\n\n"
                               "网页接口需先 `POST /api/login` 取得会话 Cookie。")
     app.state.services = services
-    from jixiao.adapters import api_docs, criteria_admin, helpdesk, web, wechat
+    from jixiao.adapters import api_docs, criteria_admin, docs_admin, helpdesk, web, wechat
+    from jixiao.knowledge.ingest.upload import MAX_UPLOAD_BYTES
 
     app.include_router(web.router)
     app.include_router(criteria_admin.router)
     app.include_router(wechat.router)
     app.include_router(helpdesk.router)
     app.include_router(api_docs.router)
+    app.include_router(docs_admin.router)
     app.mount("/static", StaticFiles(directory=str(files("jixiao.adapters") / "static")), name="static")
     # JSON-escaped Chinese takes up to 6 bytes a character; room for the rest of the body on top
-    app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_message_chars * 6 + 64 * 1024,
+                       uploads=(docs_admin.PREFIX + "/uploads", MAX_UPLOAD_BYTES))
+    app.add_middleware(WorkerHeader)
     from jixiao.adapters.csrf import CsrfGuard, session_secret_of
     app.add_middleware(CsrfGuard, secret_of=session_secret_of)  # outermost: forged requests read no body
 
@@ -198,6 +248,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 "helpdesk": "helpdesk" in svc.extras}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one `jixiao serve --workers N` process: settings from the environment (uvicorn factory)."""
+    settings = Settings().check()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 def _chinese(exc: RequestValidationError) -> str:

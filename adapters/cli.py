@@ -99,14 +99,20 @@ def users_list() -> None:
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；对外服务用 0.0.0.0"),
-          port: int = typer.Option(8000, "--port", help="端口")) -> None:
-    """启动网页对话、微信公众号接口和人工服务台（一个进程）。"""
+          port: int = typer.Option(8000, "--port", help="端口"),
+          workers: int = typer.Option(None, "--workers", min=1,
+                                      help="进程数（同一端口；默认 JIXIAO_WORKERS，即 1）")) -> None:
+    """启动网页对话、微信公众号接口和人工服务台（--workers N：N 个进程共用一个端口和同一个数据库）。"""
     import uvicorn
 
     from jixiao.adapters.app import INDEX_HINT, configure_logging, create_app, index_ready
 
     try:
         settings = Settings().check()
+        workers = workers or settings.workers
+        if workers > 1 and not settings.database_url:
+            typer.echo(f"提示：{workers} 个进程共用 SQLite（{settings.db_url()}）；负载较高时建议设置 "
+                       "JIXIAO_DATABASE_URL 使用 PostgreSQL。", err=True)
     except ConfigError as exc:
         typer.echo(f"配置错误：{exc}", err=True)
         raise typer.Exit(2)
@@ -117,7 +123,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；�
         typer.echo("还没有任何账号：另开终端运行 `jixiao users add 用户名 --role admin` 创建后即可登录。")
     if not index_ready(settings):
         typer.echo(INDEX_HINT + "。")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+    if workers > 1:  # each worker process imports the factory and builds its own services in the lifespan
+        uvicorn.run("jixiao.adapters.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_config=None, proxy_headers=True)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
 
 
 def register(app: typer.Typer) -> None:

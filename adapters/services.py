@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -26,25 +25,26 @@ class Replier(Protocol):
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Any: ...  # -> jixiao.bot.answer.Answer
 
 
-class SerialReplier:
-    """One turn at a time per process, whichever channel's thread asks.
+class OrderedReplier:
+    """Turns of different users run at once; turns of one user run in order, across worker processes.
 
-    Why it exists: the web chat runs turns in FastAPI's thread pool and WeChat in the desk's worker threads,
-    but the bot underneath is one object per process whose state is not thread-safe — the dialogue's
-    conversation store (`jixiao.bot.conversation`) keeps a single SQLite connection shared by every thread
-    (opened with `check_same_thread=False`, no lock of its own), and the Chroma client and the embedder are
-    shared too. Interleaved turns could interleave statements on that one connection or race inside the
-    models, so every `reply` goes through one lock. The price is throughput (one turn at a time per
-    process; run more workers for more), which the WeChat desk's reply budget already accounts for.
-    Remove it only once everything under the bot is safe for concurrent turns.
+    No process-wide lock: the web chat runs turns in FastAPI's thread pool and WeChat in the desk's worker
+    threads, all concurrently. `order` (`jixiao.adapters.turn_order.TurnOrder`) serialises one user's turns
+    (an in-process per-user lock, then a lease row in the shared database for the other workers).
+    `before_turn()` runs first on every turn (the corpus version check: a document uploaded through any
+    worker is answered from at once); its failure is logged and the turn goes on with what is loaded.
     """
 
-    def __init__(self, bot: Replier):
-        self.bot = bot
-        self._lock = threading.Lock()
+    def __init__(self, bot: Replier, order: Any, before_turn: Callable[[], Any] | None = None):
+        self.bot, self.order, self.before_turn = bot, order, before_turn
 
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Any:
-        with self._lock:
+        if self.before_turn is not None:
+            try:
+                self.before_turn()
+            except Exception:
+                log.exception("before-turn hook failed; answering from the loaded corpus")
+        with self.order.turn(user_id):
             return self.bot.reply(user_id, text, channel)
 
     def __getattr__(self, name: str) -> Any:  # e.g. the assessment's `pending`

@@ -11,6 +11,8 @@ import json
 import logging
 import time
 from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -251,7 +253,9 @@ def clause(doc_id: str = Query(max_length=80, description="文件 ID，如 cq-cb
            quote: str = Query("", max_length=500, description="引用句子，用于定位"),
            user: User = Depends(require_staff), services: Services = Depends(get_services)) -> ClauseOut:
     """返回政策原文中该条款（含下级条款）的全文，用于展开引用。"""
-    found = find_clause(doc_id, section, services.settings.sources_dir, quote)
+    added = Path(services.settings.data_dir) / "sources"  # documents staff added win on the same id
+    found = find_clause(doc_id, section, added, quote) or find_clause(doc_id, section, services.settings.sources_dir,
+                                                                      quote)
     if found is None:
         raise HTTPException(status_code=404, detail=f"找不到文件 {doc_id!r} 的条款 {section!r}")
     return ClauseOut(**found.__dict__)

@@ -55,10 +55,22 @@ def _register() -> dict:
     return {d.id: d for d in load_rules().policy_register}
 
 
+def _source_dirs() -> list:
+    """The packaged sources, then the documents staff added (`<data_dir>/sources`, which win on the same id)."""
+    from pathlib import Path
+
+    from jixiao.settings import Settings
+
+    return [SOURCES_DIR, Path(Settings().data_dir) / "sources"]
+
+
 @cache
 def _meta(doc_id: str) -> DocMeta | None:
-    doc = read_source(doc_id, SOURCES_DIR)
-    return doc.meta if doc is not None else None
+    for folder in reversed(_source_dirs()):
+        doc = read_source(doc_id, folder)
+        if doc is not None:
+            return doc.meta
+    return None
 
 
 def doc_jurisdiction(doc_id: str) -> str | None:
@@ -99,9 +111,9 @@ def find_document(text: str) -> DocMeta | None:
 
 @cache
 def _sources():
-    from jixiao.knowledge.ingest.model import load_sources
+    from jixiao.knowledge.ingest.model import load_corpus
 
-    return tuple(load_sources(SOURCES_DIR))
+    return tuple(load_corpus(_source_dirs()))
 
 
 _YEAR = re.compile(r"(20\d\d)年")

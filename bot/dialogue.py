@@ -11,19 +11,17 @@ assistant, and keeps the assessment resumable across turns, days and processes.
 - otherwise a request to assess (intent "assess", or 自评) starts the engine with the industry and
   grade the message named; helpdesk-approved answers (`curated.lookup`) come next; then the assistant.
 
-Assessment sessions live in the one database (`jixiao.db`, table `assess_sessions`; SQLite or PostgreSQL,
-shared by every process); turns of one user are serialised by a striped lock, and the assistant (whose
-conversation store shares one SQLite connection) is used under a lock, so one Dialogue serves a FastAPI
-process. A finished assessment answers first with a short result (one WeChat message, ≤ 600 bytes); "详细"
+Assessment sessions, turns and follow-up context live in the one database (`jixiao.db`; SQLite or PostgreSQL,
+shared by every process); turns of one user are serialised by an exact per-user lock; turns of different users
+run concurrently (no shared lock: the assistant, its retriever and the conversation store are safe for concurrent
+turns). A finished assessment answers first with a short result (one WeChat message, ≤ 600 bytes); "详细"
 sends the full report; on the web the full report follows the short result in the same answer.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
-import zlib
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +35,7 @@ from jixiao.bot.assess.store import import_legacy
 from jixiao.bot.assess.questions import looks_like_question
 from jixiao.bot.assess.render import DETAIL_WORD, render
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
+from jixiao.bot.user_locks import UserLocks
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,6 @@ START_PHRASES = ("还差什么", "差哪些", "能评上吗", "能不能评上",
 CONTINUE_LINE = "（您的自评还在进行中，回复“继续”接着做。）"
 PAUSED_LINE = "（您有未完成的自评，回复“继续”可接着做。）"
 _STRIPPED = " 。.！!？?，,~～"
-_LOCKS = 64
 _CHANNEL_ROOM = 200  # bytes the WeChat desk may add to an answer (the ticket number line on escalation)
 
 
@@ -107,12 +105,11 @@ class Dialogue:
         self.engine = engine
         self.curated = curated
         self._store = getattr(assistant, "store", None)  # ConversationStore: assessment turns are stored too
-        self._shared = threading.Lock()  # the assistant and its store
-        self._users = tuple(threading.Lock() for _ in range(_LOCKS))
+        self._users = UserLocks()  # exact per-user locks: one user's slow turn never delays another user
 
     def reply(self, user_id: str, text: str, channel: str = "cli") -> Answer:
         start = time.perf_counter()
-        with self._users[zlib.crc32(user_id.encode("utf-8")) % _LOCKS]:
+        with self._users.hold(user_id):
             try:
                 answer, own = self._route(user_id, (text or "").strip(), channel)
             except Exception:  # users never see a traceback; operators find it in the log
@@ -205,8 +202,7 @@ class Dialogue:
                 approved = None
             if approved is not None:
                 return approved, True
-        with self._shared:
-            return self.assistant.reply(user_id, text, channel), False
+        return self.assistant.reply(user_id, text, channel), False
 
     # ------------------------------------------------------------ answers and storage
 
@@ -232,9 +228,8 @@ class Dialogue:
                  for t in answer.tools]
         latency = int((time.perf_counter() - start) * 1000)
         try:
-            with self._shared:
-                self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
-                                   answer.text, latency, answer.escalate, answer.route)
+            self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
+                               answer.text, latency, answer.escalate, answer.route)
         except Exception:  # storing a turn must not lose the answer
             log.exception("storing the turn failed user_id=%s", user_id)
 

@@ -138,8 +138,40 @@ class OpenAIDrafter:
         return kept or None
 
 
+class DeadlineDrafter:
+    """Any drafter, given at most `deadline` seconds per turn on a bounded pool of `workers` threads.
+
+    A draft that misses the deadline (slow model, or every worker busy with slow drafts) is abandoned
+    (None): the caller's deterministic answer goes out, inside the channel's budget. The abandoned call
+    finishes in the background on its worker; the pool bounds how many such calls can pile up.
+    """
+
+    def __init__(self, inner: Drafter, deadline: float, workers: int = 8):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.inner, self.deadline = inner, deadline
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-draft")
+
+    def draft(self, question: str, evidence: list[str]) -> str | None:
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        future = self.pool.submit(self.inner.draft, question, evidence)
+        try:
+            return future.result(timeout=self.deadline)
+        except FutureTimeout:
+            future.cancel()  # still queued: never runs
+            log.warning("llm draft missed its deadline, keeping the deterministic answer deadline_s=%s",
+                        self.deadline)
+            return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def make_drafter(settings) -> Drafter | None:
-    """An OpenAIDrafter when JIXIAO_LLM_BASE_URL is set, else None (no LLM)."""
+    """An OpenAIDrafter under the per-turn deadline when JIXIAO_LLM_BASE_URL is set, else None (no LLM)."""
     if not getattr(settings, "llm_base_url", None):
         return None
-    return OpenAIDrafter(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+    inner = OpenAIDrafter(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+    return DeadlineDrafter(inner, getattr(settings, "llm_deadline", settings.llm_timeout),
+                           getattr(settings, "llm_workers", 8))

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import (Column, Float, MetaData, String, Table, Text, create_engine, delete, event, func, insert, or_,
-                        select)
+                        select, update)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -66,10 +66,20 @@ class KV:
         return row.value
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Insert or overwrite; safe when several workers set the same key at once (last write wins)."""
         expires = time.time() + ttl if ttl else None
-        with self.engine.begin() as conn:
-            conn.execute(delete(kv_table).where(kv_table.c.key == key))
-            conn.execute(insert(kv_table).values(key=key, value=value, expires_at=expires))
+        for _ in range(3):
+            with self.engine.begin() as conn:
+                if conn.execute(update(kv_table).where(kv_table.c.key == key)
+                                .values(value=value, expires_at=expires)).rowcount:
+                    return
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(kv_table).values(key=key, value=value, expires_at=expires))
+                return
+            except IntegrityError:  # another worker inserted it meanwhile: overwrite on the next round
+                continue
+        raise RuntimeError(f"KV.set({key!r}) lost three races in a row")
 
     def add(self, key: str, value: str = "1", ttl: float | None = None) -> bool:
         """Insert only if absent (or expired); True when this call inserted. Atomic across workers."""

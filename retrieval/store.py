@@ -1,4 +1,5 @@
-"""Vector store: a Chroma PersistentClient collection fed with our own embeddings."""
+"""Vector store: a Chroma collection fed with our own embeddings — embedded on disk (PersistentClient, the
+default) or on a Chroma server (`chroma run`) through HttpClient when a URL is given (JIXIAO_CHROMA_URL)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,10 +61,49 @@ class _ChromaEF:
 
 
 class VectorStore:
-    def __init__(self, path: str | Path, embedder: Embedder, collection: str = COLLECTION) -> None:
+    def __init__(self, path: str | Path, embedder: Embedder, collection: str = COLLECTION,
+                 url: str | None = None) -> None:
         self.path, self.embedder, self.collection_name = Path(path), embedder, collection
+        self.url = url or None
         self._client = None
         self._col = None
+
+    @property
+    def where(self) -> str:
+        """Where the vectors live, for messages: the server URL or the folder."""
+        return self.url or str(self.path)
+
+    def _http_client(self, settings):
+        import chromadb
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url if "://" in self.url else f"http://{self.url}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"JIXIAO_CHROMA_URL={self.url!r} is not an http(s) URL; e.g. http://127.0.0.1:8100")
+        ssl = parts.scheme == "https"
+        try:
+            return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if ssl else 80), ssl=ssl,
+                                       settings=settings)
+        except Exception as exc:  # connection refused, wrong server
+            raise ConfigError(f"cannot reach the Chroma server at JIXIAO_CHROMA_URL={self.url!r} ({exc}); "
+                              "start it with `chroma run --path <dir> --port <port>` or unset the variable") from exc
+
+    def reopen(self) -> None:
+        """Read again what another process wrote: the next use opens the collection afresh.
+
+        A Chroma server serves every client the current data. The embedded store does not see another
+        process's writes through a client it already has (its in-process system caches segments), so the
+        cached system for this folder is dropped and a new client is made; another client on this folder in
+        this process must not be in use meanwhile (indexing jobs make their own and finish first)."""
+        self._col = None
+        if self.url or self._client is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = getattr(self._client, "_identifier", None)
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self._client = None
 
     def _client_(self):
         if self._client is None:
@@ -75,9 +115,12 @@ class VectorStore:
             # Chroma tries to rebuild our (always passed-in) function when reading results; harmless.
             warnings.filterwarnings("ignore", message="Could not reconstruct embedding function jixiao-")
 
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(path=str(self.path),
-                                                     settings=ChromaSettings(anonymized_telemetry=False))
+            settings = ChromaSettings(anonymized_telemetry=False)
+            if self.url:
+                self._client = self._http_client(settings)
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(self.path), settings=settings)
         return self._client
 
     def open(self) -> "VectorStore":
@@ -92,11 +135,11 @@ class VectorStore:
             try:
                 col = client.get_collection(self.collection_name, embedding_function=ef)
             except (ValueError, ConfigError) as exc:
-                raise ConfigError(f"vector index at {str(self.path)!r} was built with another embedder "
+                raise ConfigError(f"vector index at {self.where!r} was built with another embedder "
                                   f"(current: {self.embedder.name!r}); {REBUILD_HINT}. ({exc})") from exc
             built_with = (col.metadata or {}).get("embedder")
             if built_with != self.embedder.name:
-                raise ConfigError(f"vector index at {str(self.path)!r} was built with embedder {built_with!r}, "
+                raise ConfigError(f"vector index at {self.where!r} was built with embedder {built_with!r}, "
                                   f"but the current embedder is {self.embedder.name!r}; {REBUILD_HINT}")
         else:
             col = client.create_collection(self.collection_name, embedding_function=ef,

@@ -109,13 +109,3 @@ def test_cli_menu_publishes_through_the_api(api):
     api.revoke_tokens()  # the cached token is refused, and a new one cannot be fetched with a wrong secret
     refused = _jixiao("wechat", "menu", env=env | {"JIXIAO_WECHAT_SECRET": "wrong"})
     assert refused.returncode == 1 and "40125" in refused.stderr and "Traceback" not in refused.stderr
-
-
-def test_bench_serve_measures_both_endpoints(tmp_path):
-    out = tmp_path / "bench-serve.md"
-    run = _jixiao("bench", "serve", "--clients", "3", "--requests", "1", "--sequential", "2", "--tools-only",
-                  "--out", str(out), env={})
-    assert run.returncode == 0, run.stderr[-2000:]
-    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| /")]
-    assert [r.split("|")[1].strip() for r in rows] == ["/api/chat", "/api/chat", "/wechat", "/wechat"]
-    assert all(r.split("|")[3].strip() == r.split("|")[4].strip() for r in rows)  # every request succeeded

@@ -16,9 +16,10 @@ docs_app = typer.Typer(help="政策文件：导入、列表。", no_args_is_help
 
 
 def _default_dir() -> Path:
+    """Where added documents go: `<data_dir>/sources` (never the installed package)."""
     from jixiao.settings import Settings
 
-    return Path(Settings().sources_dir)
+    return Path(Settings().data_dir) / "sources"
 
 
 def plan_additions(new: list[SourceDoc], existing: list[SourceDoc]) -> tuple[list[SourceDoc], list[str], list[str]]:
@@ -69,20 +70,30 @@ def add(files: list[Path] = typer.Argument(..., help="要导入的文件（txt/m
         raise typer.Exit(code=2)
     for message in result.messages:
         typer.echo(message)
-    write, delete, messages = plan_additions(result.docs, load_sources(out_dir))
+    existing = load_sources(out_dir) if out_dir.is_dir() else []
+    if out is None:  # compared with the packaged sources too: re-adding a packaged notice is a duplicate
+        from jixiao.settings import Settings
+
+        existing += load_sources(Settings().sources_dir)
+    write, delete, messages = plan_additions(result.docs, existing)
     for message in messages:
         typer.echo(message)
     for doc_id in delete:
         (out_dir / f"{doc_id}.md").unlink(missing_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     write_sources(write, out_dir)
-    typer.echo(f"完成：写入 {len(write)} 篇，跳过 {len(result.docs) - len(write)} 篇，目录 {out_dir}")
+    typer.echo(f"完成：写入 {len(write)} 篇，跳过 {len(result.docs) - len(write)} 篇，目录 {out_dir}"
+               + ("；运行 `jixiao index` 后即可检索" if write else ""))
 
 
 @docs_app.command("list")
 def list_docs(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
               directory: Optional[Path] = typer.Option(None, "--dir", help="sources 目录")) -> None:
-    """列出知识库中已导入的政策文件。"""
-    docs = load_sources(directory or _default_dir())
+    """列出知识库中已导入的政策文件（内置文件与工作人员添加的文件）。"""
+    from jixiao.settings import Settings
+
+    dirs = [directory] if directory else [Path(Settings().sources_dir), _default_dir()]
+    docs = [d for folder in dirs if folder.is_dir() for d in load_sources(folder)]
     rows = [{"doc_id": d.doc_id, "title": d.meta.title, "short_title": d.meta.short_title, "date": d.meta.date,
              "jurisdiction": d.meta.jurisdiction, "kind": d.meta.kind, "parent": d.meta.parent} for d in docs]
     if as_json:

@@ -105,3 +105,13 @@ def load_sources(directory: str | Path) -> list[SourceDoc]:
     if not folder.is_dir():
         return []
     return [parse_markdown(p.read_text(encoding="utf-8"), str(p)) for p in sorted(folder.glob("*.md"))]
+
+
+def load_corpus(dirs: list[str | Path]) -> list[SourceDoc]:
+    """Every source document in `dirs`, a later folder's document replacing an earlier one with its id."""
+    docs: dict[str, SourceDoc] = {}
+    for folder in dirs:
+        if Path(folder).is_dir():
+            for doc in load_sources(folder):
+                docs[doc.doc_id] = doc
+    return list(docs.values())

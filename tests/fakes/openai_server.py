@@ -16,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAI:
-    def __init__(self, script: list[dict] | None = None):
+    def __init__(self, script: list[dict] | None = None, default: dict | None = None):
+        """`default`: the step used once the script is exhausted (e.g. {"content": "…", "delay": 3})."""
         self.script = list(script or [])
+        self.default = dict(default or {"content": ""})
         self.requests: list[dict] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -37,7 +39,7 @@ class FakeOpenAI:
         self._server.server_close()
 
     def _next(self) -> dict:
-        return self.script.pop(0) if self.script else {"content": ""}
+        return self.script.pop(0) if self.script else dict(self.default)
 
     def _handler(self):
         fake = self
