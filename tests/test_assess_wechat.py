@@ -10,7 +10,8 @@ import pytest
 from fakes.wechat_server import AppServer, FakeWeChatAPI, WeChatPush
 from jixiao.adapters import wechat_menu as texts
 from jixiao.adapters.app import _import_tables, create_app
-from jixiao.adapters.services import SerialReplier, Services
+from jixiao.adapters.services import OrderedReplier, Services
+from jixiao.adapters.turn_order import TurnOrder
 from jixiao.bot.dialogue import CONTINUE_LINE, build_dialogue
 from jixiao.db import KV, create_all, make_engine
 from jixiao.settings import Settings
@@ -53,7 +54,7 @@ def wechat(tmp_path):
     engine = make_engine(settings.db_url())
     _import_tables()
     create_all(engine)
-    bot = SerialReplier(build_dialogue(settings, engine=engine))
+    bot = OrderedReplier(build_dialogue(settings, engine=engine), TurnOrder(engine))
     bot.reply("warm-up", "汽修能评几级？")  # the first turn loads the tables, as a server's start-up would
     services = Services(settings=settings, engine=engine, kv=KV(engine), bot=bot)
     from jixiao.adapters.helpdesk import Helpdesk

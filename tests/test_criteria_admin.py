@@ -12,7 +12,8 @@ import pytest
 
 from servers import PASSWORD, add_user, live_server, login, make_services
 from jixiao.adapters.app import create_app
-from jixiao.adapters.services import SerialReplier
+from jixiao.adapters.services import OrderedReplier
+from jixiao.adapters.turn_order import TurnOrder
 from jixiao.bot.assess import AssessmentEngine
 from jixiao.bot.assess.pack import PackSource
 from jixiao.bot.assess.packcheck import activate, check_text
@@ -88,7 +89,8 @@ def test_cli_check_names_the_line_and_the_fix(tmp_path):
 @pytest.mark.integration
 def test_admin_uploads_validates_and_activates_in_the_console(tmp_path):
     services = make_services(tmp_path)
-    services.bot = SerialReplier(build_dialogue(services.settings, engine=services.engine))
+    services.bot = OrderedReplier(build_dialogue(services.settings, engine=services.engine),
+                                  TurnOrder(services.engine))
     add_user(services, "root", role="admin")
     add_user(services, "alice", role="staff")
     pack = readme_pack()

@@ -1,0 +1,150 @@
+"""The router (ordered routes as data), dates and places, the answerability check: mechanisms tested with their
+lexicon examples and made-up questions, never with evaluation questions."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from jixiao.bot.answerability import Answerability, asked_slots, load_lexicon
+from jixiao.bot.route import RouteTable, Router, load_routes, load_table
+from jixiao.bot.timeplace import FixedClock, other_places, place_words, time_frame, time_words, uncovered_year
+from jixiao.bot.understand import understand
+from jixiao.knowledge.cards import load_cards
+from jixiao.retrieval.cards import CardMatch
+from jixiao.retrieval.keyword import Tokenizer
+from jixiao.retrieval.pinyin import pinyin_tokens
+
+TOK = Tokenizer()
+LATE, EARLY = FixedClock(dt.date(2026, 12, 2)), FixedClock(dt.date(2024, 9, 1))
+
+
+@pytest.fixture(scope="module")
+def cards():
+    return load_cards().by_id()
+
+
+def router(cards, clock=LATE) -> Router:
+    return Router(cards_by_id=cards, clock=clock, tagged=TOK.tagged)
+
+
+def m(card_id: str, kind: str, score: float) -> CardMatch:
+    return CardMatch(card_id, kind, "…", score, 0.9, 0.5)
+
+
+# ---------------------------------------------------------------- the route table
+
+def test_route_table_ends_with_the_fallback_and_ids_are_unique():
+    routes = load_routes()
+    assert routes[-1].when == "always" and len({r.id for r in routes}) == len(routes)
+    with pytest.raises(ValueError):
+        RouteTable.model_validate({"routes": [{"id": "x", "when": "sometimes", "kind": "tool"}]})
+
+
+def test_a_strong_out_of_scope_card_beats_a_keyword_tool_intent(cards):
+    oos = next(c for c in cards.values() if getattr(c, "reply", "") == "admin_procedure")
+    u = understand("排污许可证延续有没有优惠")  # 优惠 is an incentives keyword
+    assert u.intent == "tool_incentives"
+    route = router(cards).decide(u, [m(oos.id, "out_of_scope", 0.9), m("tool.incentives", "tool", 0.6)])
+    assert (route.kind, route.name) == ("out_of_scope", "admin_procedure") and route.id.startswith("oos-card:")
+    weak = router(cards).decide(u, [m(oos.id, "out_of_scope", 0.61), m("tool.incentives", "tool", 0.6)])
+    assert (weak.kind, weak.name, weak.id) == ("tool", "incentives", "tool-rule:tool_incentives")
+
+
+def test_a_tool_card_reads_its_arguments_from_the_question(cards):
+    u = understand("C级企业有没有甜头可拿")
+    tool = next(c for c in cards.values() if getattr(c, "tool", "") == "incentives")
+    route = router(cards).decide(u, [m(tool.id, "tool", 0.9), m("x", "clause", 0.5)])
+    if route.id.startswith("tool-rule"):  # the keywords already name the lookup: same tool
+        assert route.name == "incentives"
+    else:
+        assert route.kind == "tool" and route.name == "incentives" and route.args.get("grade") == "C"
+
+
+def test_gated_cards_need_a_place_or_a_time_named(cards):
+    place = next(c for c in cards.values() if getattr(c, "reply", "") == "other_place")
+    later = next(c for c in cards.values() if getattr(c, "reply", "") == "future_year")
+    plain = understand("铸造厂能评到哪一级")
+    assert router(cards).decide(plain, [m(place.id, "out_of_scope", 0.95)]).name != "other_place"
+    assert router(cards).decide(plain, [m(later.id, "out_of_scope", 0.95)]).name != "future_year"
+    named = understand("巴中的铸造厂能评到哪一级")
+    assert router(cards).decide(named, [m(place.id, "out_of_scope", 0.95)]).name == "other_place"
+
+
+def test_every_decision_is_recorded_with_its_rule_and_scores(cards):
+    route = router(cards).decide(understand("抽查发现问题怎么整改"), [m("x", "clause", 0.7), m("y", "tool", 0.4)])
+    data = route.to_json()
+    assert set(data) == {"kind", "name", "args", "id", "reason", "scores"}
+    assert data["kind"] == "clause" and data["scores"] == {"clause": 0.7, "tool": 0.4}
+
+
+# ---------------------------------------------------------------- dates
+
+@pytest.mark.parametrize("example", time_words().examples)
+def test_time_words_examples(example):
+    today = LATE.today()
+    assert uncovered_year(time_frame(example.positive, today), 2024, today) is not None
+    assert uncovered_year(time_frame(example.negative, today), 2024, today) is None
+
+
+def test_this_years_schedule_depends_on_the_clock(cards):
+    u = understand("今年啥时候开始报名评级")
+    late = router(cards, LATE).decide(u, [])
+    assert late.kind == "out_of_scope" and late.name == "future_year" and late.id == "time-rule:2026"
+    assert "今年" in late.args["topic"]
+    assert not router(cards, EARLY).decide(u, []).id.startswith("time-rule")
+
+
+# ---------------------------------------------------------------- places
+
+@pytest.mark.parametrize("example", place_words().examples)
+def test_place_examples(example):
+    assert other_places(TOK.tagged, example.positive)
+    assert not other_places(TOK.tagged, example.negative)
+
+
+def test_a_place_whose_documents_are_not_loaded_is_out_of_scope(cards):
+    route = router(cards).decide(understand("达州的企业评B级找哪个部门"), [])
+    assert route.kind == "out_of_scope" and route.name == "other_place" and route.args["region"] == "达州"
+
+
+# ---------------------------------------------------------------- answerability
+
+def answerability() -> Answerability:
+    return Answerability(TOK.tagged, pinyin_tokens, lambda w: 8.0, lambda t: [], is_word=TOK.is_word)
+
+
+@pytest.mark.parametrize("name", sorted(load_lexicon().slots))
+def test_slot_examples(name):
+    for ex in load_lexicon().slots[name].examples:
+        assert name in asked_slots(ex.positive)
+        assert name not in asked_slots(ex.negative)
+
+
+def test_stopword_examples():
+    a = answerability()
+    for ex in load_lexicon().stopwords.examples:
+        assert a.focus(ex.positive) == []
+        assert [w for w, _ in a.focus(ex.negative)] == [ex.negative]
+
+
+def test_evidence_about_something_else_does_not_cover_the_focus():
+    a = answerability()
+    clause = "对评为B级及以上的企业，减按百分之七十五征收环境保护税。"
+    miss = a.check("环保税按季度缴还是按年缴", [clause])
+    assert not miss.ok and miss.check == "focus" and "季度" in miss.missing
+    assert a.check("环保税按季度缴还是按年缴", [clause], vocabulary=["环保税是按季度申报的吗"]).ok
+
+
+def test_a_duration_asked_must_be_in_what_is_quoted():
+    a = answerability()
+    clause = "企业应当按要求完成整改。整改期限为30个工作日。"
+    assert a.check("整改要多久", [clause], said="整改期限为30个工作日。").ok
+    missing = a.check("整改要多久", [clause], said="企业应当按要求完成整改。")
+    assert not missing.ok and missing.check == "slot" and missing.missing == ("duration",)
+
+
+def test_gates_are_known_reply_kinds():
+    from jixiao.knowledge.cards import REPLY_KINDS
+
+    assert set(load_table().gates) <= set(REPLY_KINDS)
