@@ -28,7 +28,9 @@ def extract_grade(text: str) -> str | None:
 
 
 def region_of(text: str) -> str:
-    t = text.replace("成渝", "").replace("川渝", "")
+    t = text
+    for joint in cues.NOT_A_REGION:
+        t = t.replace(joint, "")
     for place in cues.REGIONS:
         if place in t and not _referenced(t, place):
             return place
@@ -41,7 +43,7 @@ def _referenced(text: str, place: str) -> bool:
     words = cues.REFERENCED.get(place, ())
     if not words:
         return False
-    return mentions(text, words) or bool(re.search(r"(参照|参考|引用|依据|按照|借鉴)[^，。？?]{0,4}" + place, text))
+    return mentions(text, words) or bool(re.search(f"({'|'.join(cues.REFERENCE_VERBS)})[^，。？?]{{0,4}}" + place, text))
 
 
 def industry_of(text: str) -> tuple[str | None, tuple[str, ...], str | None]:
