@@ -5,6 +5,7 @@ import dataclasses
 
 from jixiao.bot.answer import Answer, Citation, citation, doc_jurisdiction, doc_title
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
+from jixiao.knowledge.basis import quoted_rule
 
 SLOT_NAMES = {"duration": "具体时长", "date": "具体时间", "amount": "具体金额", "count": "具体数量"}
 HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
@@ -25,7 +26,8 @@ def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation
         return Answer(f"这个问题{reason}，我不能给出具体答复。{known}{HELP}", [dataclasses.asdict(c) for c in cites],
                       escalate=True, confidence=0.3, intent=u.intent)
     if not known and "case_status" in u.personal:
-        c = citation("cq-cbza-2024-att4", "二、", "企业在审核进展中跟踪审核情况")
+        b = quoted_rule("review-progress")
+        c = citation(b.doc_id, b.section, b.quote)
         known = f"按{c.label()}，企业可登录重庆市重污染天气应急管理系统，在“审核进展”中跟踪审核情况。"
         return Answer(f"这个问题{reason}，我无法查询。{known}{HELP}", [dataclasses.asdict(c)],
                       escalate=True, confidence=0.3, intent=u.intent)

@@ -1,7 +1,6 @@
 """The intent a turn's own keywords name (None for a bare entity), and the 惠企 measure an everyday phrase names."""
 from __future__ import annotations
 
-
 from jixiao.bot import cues
 from jixiao.bot.cues import mentions
 
