@@ -33,7 +33,7 @@ EXPANSIONS = dict(pairs("cues", "EXPANSIONS"))
 MEASURE_HINTS = tuple((e.regex(), e.adds or "") for e in prefixed("cues", "MEASURE").values())
 MINE, PROGRESS = _w("MINE"), _w("PROGRESS")
 REWRITES = pairs("cues", "REWRITES")
-LATER_YEAR = _p("LATER_YEAR")
+LATER_YEAR, HAODUO = _p("LATER_YEAR"), _p("HAODUO")
 GRADE_WORDS, GRADE, LEAD = _p("GRADE_WORDS"), _p("GRADE"), _p("LEAD")
 
 REGIONS, NOT_A_REGION = _w("REGIONS", "regions"), _w("NOT_A_REGION", "regions")
