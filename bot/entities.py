@@ -18,8 +18,7 @@ def extract_grade(text: str) -> str | None:
         local, letter, sign = m.group(1) or "", m.group(2), m.group(3)
         after = t[m.end():m.end() + 1]
         before = t[max(0, m.start() - 1):m.start()]
-        if not (local or after in ("级", "类", "吗", "呢", "企", "的", "", "？", "?", "，", ",")
-                or before in ("评", "升", "是", "报", "上", "到", "为", "成")):
+        if not (local or after == "" or after in cues.GRADE_AFTER or before in cues.GRADE_BEFORE):
             continue
         if sign == "+":
             return local + letter + "+"

@@ -17,7 +17,10 @@ def asks_threshold(text: str) -> bool:
 
 def asks_fee(text: str) -> bool:
     """A fee of the rating process itself (评审要收费吗); 免费监测 is an incentive, not a fee question."""
-    return bool(cues.FEE.search(text.replace("免费", ""))) and mentions(text, cues.FEE_OF)
+    rest = text
+    for word in cues.FEE_NOT:
+        rest = rest.replace(word, "")
+    return bool(cues.FEE.search(rest)) and mentions(text, cues.FEE_OF)
 
 
 def asks_own_amount(text: str) -> bool:

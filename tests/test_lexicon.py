@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from jixiao.bot import cues, dialogue
-from jixiao.bot.entities import region_of
+from jixiao.bot.entities import extract_grade, region_of
 from jixiao.bot.intents import keyword_intent, measure_words
 from jixiao.bot.passages import terms
-from jixiao.bot.personal_flags import personal_flags
+from jixiao.bot.personal_flags import asks_fee, personal_flags
 from jixiao.bot.scope import admin_topic, known_rule, threshold_subjects
 from jixiao.bot.understand import expand, normalize, understand
 from jixiao.knowledge.basis import quoted_rule
@@ -52,6 +52,9 @@ MECHANISMS = {
     ("scope", "KNOWN_RULE.fee"): _cites("no-review-fee"),
     ("dialogue", "START_WORDS"): lambda t: dialogue.wants_assessment(t, understand("你好")),
     ("dialogue", "START_PHRASES"): lambda t: dialogue.wants_assessment(t, understand("你好")),
+    ("cues", "GRADE_AFTER"): lambda t: extract_grade(_n(t)) is not None,
+    ("cues", "GRADE_BEFORE"): lambda t: extract_grade(_n(t)) is not None,
+    ("cues", "FEE_NOT"): lambda t: not asks_fee(_n(t)),
     ("stopwords", "STOP_WORDS"): lambda t: len(terms(t)) < len({t[i:i + 2] for i in range(len(t) - 1)}),
 }
 
