@@ -140,3 +140,21 @@ def groups(name: str, key: str) -> tuple[tuple[str, ...], ...]:
 def prefixed(name: str, prefix: str) -> dict[str, Entry]:
     """Entries named `<prefix>.<rest>`, keyed by rest, in file order (PERSONAL flags, measure hints)."""
     return {k.removeprefix(prefix + "."): e for k, e in lexicon(name).items() if k.startswith(prefix + ".")}
+
+
+class _Replies(BaseModel):
+    """The keys of replies.yaml read through this module (`replies` itself is read by jixiao.bot.out_of_scope)."""
+    model_config = ConfigDict(extra="allow", frozen=True)
+    reasons: dict[str, str]
+    slot_names: dict[str, str]
+
+
+@cache
+def reply_texts() -> _Replies:
+    path = LEXICON_DIR / "replies.yaml"
+    try:
+        return _Replies.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        raise LexiconError(f"{path}: {_explain(exc)}") from exc

@@ -122,3 +122,12 @@ def test_bad_lexicon_files_are_refused_with_the_reason(tmp_path: Path, text, err
     with pytest.raises(LexiconError) as exc:
         read(path)
     assert str(path) in str(exc.value) and error in str(exc.value)
+
+
+def test_every_personal_flag_has_a_reason_and_every_slot_a_name():
+    from jixiao.bot.abstention import REASONS, SLOT_NAMES
+    from jixiao.bot.answerability import load_lexicon
+    assert set(cues.PERSONAL) == set(REASONS)
+    assert set(load_lexicon().slots) == set(SLOT_NAMES)
+    flagged = personal_flags(_n("今天名单发给我，密码忘了"))
+    assert flagged and all(REASONS[f] for f in flagged)
