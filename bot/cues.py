@@ -42,7 +42,8 @@ REFERENCE_VERBS = _w("REFERENCE_VERBS", "regions")
 REFERENCED = {place: e.vocabulary() for place, e in prefixed("regions", "REFERENCED").items()}
 CHONGQING = _w("CHONGQING", "regions")
 
-FOLLOWUP_START, FOLLOWUP_END, ALSO = _w("FOLLOWUP_START", "followup"), _w("FOLLOWUP_END", "followup"), _w("ALSO", "followup")
+FOLLOWUP_START, FOLLOWUP_END = _w("FOLLOWUP_START", "followup"), _w("FOLLOWUP_END", "followup")
+ALSO = _w("ALSO", "followup")
 DEIXIS, OPEN_FOLLOW = _w("DEIXIS", "followup"), _w("OPEN_FOLLOW", "followup")
 STAY_ON_TOPIC, FILLER = _w("STAY_ON_TOPIC", "followup"), _p("FILLER", "followup")
 

@@ -61,6 +61,19 @@ def leaks(files, questions: dict[str, str]) -> list[str]:
     return found
 
 
+def _examples(node):
+    """Every example of a lexicon file, at any depth (entries, slots, stopwords)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "examples" and isinstance(value, list):
+                yield from (ex for ex in value if isinstance(ex, dict))
+            else:
+                yield from _examples(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _examples(value)
+
+
 def test_held_out_sets_are_found():
     names = {p.name for p in held_out_files()}
     assert {"answers_holdout.yaml", "retrieval_holdout.yaml", "calibration.yaml"} <= names
@@ -77,9 +90,8 @@ def test_no_held_out_question_as_lexicon_example():
     questions = held_out_questions()
     found = []
     for path in sorted((ROOT / "knowledge" / "lexicon").glob("*.yaml")):
-        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entries", {}).values():
-            for ex in entry.get("examples", ()):
-                found += [f"{path.name}: {v!r}" for v in ex.values() if _squeeze(v) in questions]
+        for ex in _examples(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            found += [f"{path.name}: {v!r}" for v in ex.values() if isinstance(v, str) and _squeeze(v) in questions]
     assert not found, "\n".join(found)
 
 
