@@ -5,19 +5,13 @@ import dataclasses
 
 from jixiao.bot.answer import Answer, Citation, citation, doc_jurisdiction, doc_title
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
+from jixiao.knowledge.basis import quoted_rule
+from jixiao.knowledge.lexicon import reply_texts
 
-SLOT_NAMES = {"duration": "具体时长", "date": "具体时间", "amount": "具体金额", "count": "具体数量"}
+SLOT_NAMES = reply_texts().slot_names  # knowledge/lexicon/replies.yaml
 HELP = "如需进一步帮助，可回复“转人工”，或咨询所在区县生态环境局。"
 NOT_ANSWERED = "现有文件没有直接回答这个问题。"
-REASONS = {  # one per `Understanding.personal` flag
-    "case_status": "涉及贵企业的个案办理情况（申报进度、当前等级、评级结果）",
-    "live_data": "涉及实时数据、预警或名单等动态信息",
-    "specific_amount": "涉及文件未规定的具体金额",
-    "specific_date": "涉及文件未规定的具体日期或期限",
-    "not_loaded": "涉及《地方指南》或技术指南中的具体指标，本助手尚未收录这些文件的原文",
-    "service": "属于系统故障、投诉或代办等服务事项",
-    "not_in_docs": "涉及已收录文件没有规定的事项（如申诉途径、A+级）",
-}
+REASONS = reply_texts().reasons  # one per `Understanding.personal` flag (knowledge/lexicon/replies.yaml)
 
 
 def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation] | None = None) -> Answer:
@@ -25,7 +19,8 @@ def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation
         return Answer(f"这个问题{reason}，我不能给出具体答复。{known}{HELP}", [dataclasses.asdict(c) for c in cites],
                       escalate=True, confidence=0.3, intent=u.intent)
     if not known and "case_status" in u.personal:
-        c = citation("cq-cbza-2024-att4", "二、", "企业在审核进展中跟踪审核情况")
+        b = quoted_rule("review-progress")
+        c = citation(b.doc_id, b.section, b.quote)
         known = f"按{c.label()}，企业可登录重庆市重污染天气应急管理系统，在“审核进展”中跟踪审核情况。"
         return Answer(f"这个问题{reason}，我无法查询。{known}{HELP}", [dataclasses.asdict(c)],
                       escalate=True, confidence=0.3, intent=u.intent)

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
+from jixiao.knowledge.lexicon import words
+
 MODEL_PATH = Path(__file__).resolve().parent / "abstain_model.json"
 FEATURES = ("coverage", "anchor", "dense", "agree", "bm25")
 # Documents about the rating itself: a word whose chunks sit mostly here is a domain anchor.
@@ -36,12 +38,7 @@ RATING_DOCS = ("cq-cbza-2024", "liaocheng-2020")
 ANCHOR_SHARE = 0.75   # share of a word's chunks that must be in RATING_DOCS
 ANCHOR_MIN_DF = 3     # … and at least this many of them
 # Question and filler words: they say how something is asked, not what about.
-QUESTION_WORDS = frozenset(
-    "什么 怎么 怎么办 怎样 如何 哪些 哪个 哪里 哪儿 哪家 多少 多久 几个 几月 我们 你们 他们 请问 一下 是否 可以 能否 能不能 "
-    "会不会 是不是 有没有 要不要 需不需要 需要 应该 一般 还是 还有 还能 知道 告诉 一个 这个 那个 这种 那种 现在 目前 "
-    "时候 的话 就是 以后 之后 或者 而且 但是 因为 所以 然后 这样 那样 要求 规定 具体 咋整 咋办 啥样 有啥 公司 企业 "
-    "厂里 我司 单位 情况 问题 东西 怎么样 多长时间 多长 时间 能够 必须 不能 没有 部门 给我 不要 不算 算不算 "
-    "认不认 行不行 可不可以 啥时候 什么时候 多久 几年 几次".split())
+QUESTION_WORDS = frozenset(words("stopwords", "QUESTION_WORDS"))  # knowledge/lexicon/stopwords.yaml
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,15 @@ from jixiao.bot.assess.questions import looks_like_question
 from jixiao.bot.assess.render import DETAIL_WORD, render
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
 from jixiao.bot.user_locks import UserLocks
+from jixiao.knowledge.lexicon import words
 from jixiao.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CONTINUE_WORDS = ("继续", "继续自评", "继续评估", "接着做", "接着评")
-START_WORDS = ("自评", "开始自评", "我要自评", "企业自评", "自我评估", "开始评估", "绩效自评")  # whole message
-START_PHRASES = ("还差什么", "差哪些", "能评上吗", "能不能评上", "评得上吗")  # inside a message
+CONTINUE_WORDS = words("dialogue", "CONTINUE_WORDS")  # knowledge/lexicon/dialogue.yaml
+RESTART_WORDS = words("dialogue", "RESTART_WORDS")
+START_WORDS = words("dialogue", "START_WORDS")  # whole message
+START_PHRASES = words("dialogue", "START_PHRASES")  # inside a message
 CONTINUE_LINE = "（您的自评还在进行中，回复“继续”接着做。）"
 PAUSED_LINE = "（您有未完成的自评，回复“继续”可接着做。）"
 _STRIPPED = " 。.！!？?，,~～"
@@ -133,8 +135,8 @@ class Dialogue:
             report = self.engine.report(user_id)
             if report:
                 return Answer(report, [], [], confidence=1.0, intent="assess"), True
-        if bare in CONTINUE_WORDS or bare == "重新开始":
-            if status == "paused" and bare != "重新开始":
+        if bare in CONTINUE_WORDS or bare in RESTART_WORDS:
+            if status == "paused" and bare not in RESTART_WORDS:
                 return self._assess(self.engine.resume(user_id)), True
             if status in ("paused", "done"):
                 return self._assess(self.engine.start(user_id)), True

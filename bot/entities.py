@@ -18,8 +18,7 @@ def extract_grade(text: str) -> str | None:
         local, letter, sign = m.group(1) or "", m.group(2), m.group(3)
         after = t[m.end():m.end() + 1]
         before = t[max(0, m.start() - 1):m.start()]
-        if not (local or after in ("级", "类", "吗", "呢", "企", "的", "", "？", "?", "，", ",")
-                or before in ("评", "升", "是", "报", "上", "到", "为", "成")):
+        if not (local or after == "" or after in cues.GRADE_AFTER or before in cues.GRADE_BEFORE):
             continue
         if sign == "+":
             return local + letter + "+"
@@ -28,7 +27,9 @@ def extract_grade(text: str) -> str | None:
 
 
 def region_of(text: str) -> str:
-    t = text.replace("成渝", "").replace("川渝", "")
+    t = text
+    for joint in cues.NOT_A_REGION:
+        t = t.replace(joint, "")
     for place in cues.REGIONS:
         if place in t and not _referenced(t, place):
             return place
@@ -41,7 +42,7 @@ def _referenced(text: str, place: str) -> bool:
     words = cues.REFERENCED.get(place, ())
     if not words:
         return False
-    return mentions(text, words) or bool(re.search(r"(参照|参考|引用|依据|按照|借鉴)[^，。？?]{0,4}" + place, text))
+    return mentions(text, words) or bool(re.search(f"({'|'.join(cues.REFERENCE_VERBS)})[^，。？?]{{0,4}}" + place, text))
 
 
 def industry_of(text: str) -> tuple[str | None, tuple[str, ...], str | None]:

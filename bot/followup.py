@@ -17,8 +17,8 @@ def is_followup(text: str, previous: Understanding | None) -> bool:
         return True
     if len(text) <= 40 and mentions(text, cues.DEIXIS):  # "上面说的整改要多久"
         return True
-    return len(text) <= 30 and (text.startswith(cues.FOLLOWUP_START) or text.rstrip("？?。.!！ ").endswith("呢")
-                                or "也是" in text or text.startswith("我们是"))
+    return len(text) <= 30 and (text.startswith(cues.FOLLOWUP_START)
+                                or text.rstrip("？?。.!！ ").endswith(cues.FOLLOWUP_END) or mentions(text, cues.ALSO))
 
 
 def _residue(text: str) -> str:
@@ -61,7 +61,7 @@ def resolve_followup(t: str, intent: str | None, followup: bool, context: Unders
         return "policy", True
     if own and not after_tool:
         return context.intent, True
-    if not mentions(t, cues.OPEN_FOLLOW + ("不通过", "没通过", "处理", "整改")):
+    if not mentions(t, cues.OPEN_FOLLOW + cues.STAY_ON_TOPIC):
         switched = keyword_intent(t, named_industry or context.industry, grade or context.grade)
         if switched in TOOL_INTENTS:
             return switched, True

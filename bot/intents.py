@@ -1,8 +1,6 @@
 """The intent a turn's own keywords name (None for a bare entity), and the 惠企 measure an everyday phrase names."""
 from __future__ import annotations
 
-import re
-
 from jixiao.bot import cues
 from jixiao.bot.cues import mentions
 
@@ -18,15 +16,14 @@ def keyword_intent(text: str, industry: str | None, grade: str | None) -> str | 
         return "human"
     if mentions(text, cues.ASSESS) or (cues.ATTAIN.search(text) and not cues.JUMP.search(text)):
         return "assess"
-    if (mentions(text, cues.REVIEW) and (industry or grade or "审" in text or "评级" in text)) or (
-            "找谁" in text and "申报" in text) or (
-            "审" in text and (industry or grade)):
+    if (mentions(text, cues.REVIEW) and (industry or grade or mentions(text, cues.REVIEW_CONTEXT))) or (
+            cues.WHO_TO_APPLY.search(text)) or ("审" in text and (industry or grade)):
         return "tool_review"
     if mentions(text, cues.INCENTIVES) or measure_words(text):
         return "tool_incentives"
     if mentions(text, cues.WHICH_INDUSTRY) and industry:
         return "tool_industry"
-    if mentions(text, cues.TIERS) or (industry and re.search(r"能评[ABCD]|评[ABCD]吗|[ABCD]级吗", text)):
+    if mentions(text, cues.TIERS) or (industry and cues.TIER_ASKED.search(text)):
         return "tool_tiers"
     if mentions(text, cues.SMALLTALK) and len(text) <= 12:
         return "smalltalk"

@@ -5,16 +5,15 @@ user negated (复合肥（不是煤制的那种）, 不是电炉的，是冲天�
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import replace
 
+from jixiao.bot.cues import NEGATION
 from jixiao.bot.term_match import Scored, score
 from jixiao.bot.vocabulary import clean, terms
 from jixiao.knowledge.industries import load_industries
 
-_NOT = re.compile(r"(?<!是)(?:不是|并非|而非|不属于)(?P<what>[^，。,.;；:：!！?？()（）【】\s]{1,15}?)"
-                  r"(?=而是|但是|是|[，。,.;；:：!！?？()（）【】\s]|$)")
+_NOT = NEGATION  # knowledge/lexicon/cues.yaml
 
 
 def _exclusions(negated: list[str]) -> tuple[set[str], set[tuple[str, str]]]:

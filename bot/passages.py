@@ -9,13 +9,14 @@ import re
 from functools import cache
 from typing import Any
 
+from jixiao.knowledge.lexicon import words
+
 _SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
-_STOP_WORDS = ("什么", "怎么", "如何", "哪些", "哪个", "多少", "我们", "你们", "请问", "一下", "是否", "可以", "能否",
-               "会不会", "是不是", "有没有", "能不能", "要不要")
-_STOP = set("的了吗呢吧啊呀嘛么啥咋")
+_STOP_WORDS = words("stopwords", "STOP_WORDS")  # knowledge/lexicon/stopwords.yaml
+_STOP = set("".join(words("stopwords", "STOP_CHARS")))
 _TABLE_HEAD = re.compile(r"^\|[^\n]*\n\|(?:\s*:?-+:?\s*\|)+[ \t]*(?:\n|$)", re.M)
 _CN_ORDINAL = re.compile(r"^(附件\s*\d+\s*)?([一二三四五六七八九十]+)[、.．]")
-GENERIC = {"企业", "绩效", "评级", "级企", "行业", "申报", "重庆", "创B", "B争", "争A"}
+GENERIC = set(words("stopwords", "GENERIC"))
 
 
 def terms(query: str) -> set[str]:

@@ -10,21 +10,24 @@ from jixiao.bot.understanding import DEFAULT_REGION
 def asks_threshold(text: str) -> bool:
     """The question asks for an emission limit, concentration or indicator value (a number the technical
     guide / 《地方指南》 would give), not for the tax rule of 附件1."""
-    if mentions(text, cues.TAX) or "配额" in text:  # 碳排放配额 is incentive 九, not an emission value
+    if mentions(text, cues.TAX) or mentions(text, cues.QUOTA):  # 碳排放配额 is incentive 九, not an emission value
         return False
     return bool(cues.UNIT.search(text)) or (mentions(text, cues.POLLUTANT) and bool(cues.VALUE_ASKED.search(text)))
 
 
 def asks_fee(text: str) -> bool:
     """A fee of the rating process itself (评审要收费吗); 免费监测 is an incentive, not a fee question."""
-    return bool(cues.FEE.search(text.replace("免费", ""))) and mentions(text, cues.FEE_OF)
+    rest = text
+    for word in cues.FEE_NOT:
+        rest = rest.replace(word, "")
+    return bool(cues.FEE.search(rest)) and mentions(text, cues.FEE_OF)
 
 
 def asks_own_amount(text: str) -> bool:
     """How much this enterprise gets back ("我们交了20万环保税，能退多少")."""
     # a money figure makes it one enterprise's amount; "浓度低一半，环保税能减多少" is answered by the rate rule
     return bool(cues.OWN_AMOUNT.search(text)) and (bool(cues.FIGURE.search(text))
-                                                   or mentions(text, ("多少钱", "几万块", "多少万")))
+                                                   or mentions(text, cues.MONEY_ASKED))
 
 
 def on_list(text: str) -> bool:
@@ -52,6 +55,6 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("live_data")
     elif named_standing(text):
         flags.append("case_status")
-    if mentions(text, cues.MINE) and mentions(text, ("进度", "进展", "审核")) and "case_status" not in flags:
+    if mentions(text, cues.MINE) and mentions(text, cues.PROGRESS) and "case_status" not in flags:
         flags.append("case_status")  # "我们的审核进度" asks about one case; "在哪看审核进度" asks how
     return tuple(dict.fromkeys(flags))

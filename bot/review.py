@@ -5,15 +5,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from jixiao.bot.cues import CHONGQING
 from jixiao.bot.industry import JURISDICTION, BasisRef, find_branch, lookup
 from jixiao.knowledge.industries import SCHEME_LABELS, Industry, Route, load_review_routes
 
-_CQ_PLACES = (
-    "重庆", "CHONGQING", "渝", "万州", "黔江", "涪陵", "大渡口", "江北", "沙坪坝", "九龙坡", "南岸", "北碚", "綦江",
-    "大足", "巴南", "长寿", "江津", "合川", "永川", "南川", "璧山", "铜梁", "潼南", "荣昌", "开州", "梁平", "武隆",
-    "城口", "丰都", "垫江", "忠县", "云阳", "奉节", "巫山", "巫溪", "石柱", "秀山", "酉阳", "彭水", "两江新区",
-    "西部科学城", "万盛",
-)
+_CQ_PLACES = CHONGQING  # knowledge/lexicon/regions.yaml
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from jixiao.bot.vocabulary import Term, terms
+from jixiao.knowledge.lexicon import words
 from jixiao.retrieval.pinyin import fold
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_GENERIC_SUFFIXES = ("制造工业", "制造业", "制造", "工业", "行业")
+_GENERIC_SUFFIXES = words("stopwords", "GENERIC_SUFFIXES")  # knowledge/lexicon/stopwords.yaml
 
 
 @dataclass(frozen=True)

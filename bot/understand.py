@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_REGION", "INTENTS", "MAX_CHARS", "TOOL_INTENTS", "Understand
 
 MAX_CHARS = 400  # the analysed prefix of a long message
 # Chongqing speech asks "how much" as 好多 (好多钱, 好多吨); "罚了好多钱" (a lot, after 了) stays as it is
-_HAODUO = re.compile(r"(?<!了)好多(?=钱|吨|家|天|次|个|万|块|年|人|辆|台|项|条|毫克|小时)")
+_HAODUO = cues.HAODUO
 
 
 def normalize(text) -> str:

@@ -54,3 +54,34 @@ def source_text(doc_id: str, sources_dir: Path = SOURCES_DIR) -> str | None:
 def quote_found(basis: Basis, sources_dir: Path = SOURCES_DIR) -> bool:
     text = source_text(basis.doc_id, sources_dir)
     return text is not None and normalize(basis.quote) in text
+
+
+class QuotedRule(BaseModel):
+    """A clause quoted next to what the documents do not give (knowledge/tables/quoted_rules.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    basis: Basis
+
+
+class _QuotedRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: tuple[QuotedRule, ...]
+
+
+QUOTED_RULES = Path(__file__).parent / "tables" / "quoted_rules.yaml"
+
+
+@lru_cache(maxsize=4)
+def quoted_rules(path: Path = QUOTED_RULES) -> dict[str, Basis]:
+    """The quoted rules by id."""
+    import yaml
+
+    table = _QuotedRules.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return {r.id: r.basis for r in table.rules}
+
+
+def quoted_rule(rule_id: str) -> Basis:
+    return quoted_rules()[rule_id]

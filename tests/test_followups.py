@@ -46,14 +46,14 @@ def route_ids(call: dict) -> set[str]:
 
 # ---------------------------------------------------------------- grade switches
 
-@pytest.mark.parametrize("second, grade", [("那A级呢？", "A"), ("C级呢", "C"), ("如果是B-呢", "B-")])
+@pytest.mark.parametrize("second, grade", [("换成A级呢？", "A"), ("C级呢", "C"), ("如果是B-呢", "B-")])
 def test_grade_switch_after_incentives(bot, second, grade):
     _, answer = talk(bot, "评上B级有什么好处？", second)
     assert tool(answer, "incentives")["args"]["grade"] == grade
 
 
 def test_grade_switch_after_review_keeps_industry_and_changes_authority(bot):
-    first, second = talk(bot, "铸造C级找谁审", "那A级呢")
+    first, second = talk(bot, "铸造C级找谁审", "那A级的呢")
     assert route_ids(tool(first, "review_route")) == {"national-other"}  # 区县审核
     call = tool(second, "review_route")
     assert call["args"]["industry"] == "铸造" and call["args"]["grade"] == "A"
@@ -90,7 +90,7 @@ def test_industry_switch_after_review_keeps_the_grade(bot):
 
 # ---------------------------------------------------------------- tool switches keeping the industry
 
-@pytest.mark.parametrize("second", ["那审核是区县还是市里？", "申报找谁", "那谁审"])
+@pytest.mark.parametrize("second", ["那审核在市里还是区县？", "申报找谁", "那谁审"])
 def test_tool_switch_to_review_keeps_the_industry(bot, second):
     _, answer = talk(bot, "我们是做铸件的能评几级", second)
     assert tool(answer, "review_route")["args"]["industry"] == "铸造"
@@ -121,7 +121,7 @@ def test_three_turns_industry_switch_then_review(bot):
 
 
 def test_three_turns_new_industry_question_replaces_the_grade_context(bot):
-    _, _, third = talk(bot, "评上B级有什么好处", "那A级呢", "砖厂能评A吗")
+    _, _, third = talk(bot, "评上B级有什么好处", "那A级的呢", "砖厂能评A吗")
     assert tool(third, "tier_scheme")["args"]["industry"] == "砖瓦窑" and not any(
         t["name"] == "incentives" for t in third.tools)
 
@@ -172,7 +172,7 @@ def test_who_decides_after_livelihood_question_is_a_review_lookup(bot):
 
 def test_users_do_not_share_context(bot):
     bot.reply("wx:a", "铸造B级谁审")
-    answer = bot.reply("wx:b", "那A级呢")
+    answer = bot.reply("wx:b", "那A级的呢")
     assert not any(t["args"].get("industry") == "铸造" for t in answer.tools)
 
 

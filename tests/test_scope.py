@@ -27,7 +27,7 @@ def bot(tmp_path) -> Assistant:
 # ---------------------------------------------------------------- 1. numeric thresholds
 
 @pytest.mark.parametrize("text", [
-    "铸造评B级，颗粒物排放浓度要低于多少？",
+    "铸造厂想评B级，粉尘排放浓度得低于多少？",
     "包装印刷的VOCs排放标准是多少",
     "氮氧化物要达到多少才能评A",
     "锅炉烟尘排放是多少毫克才算达标",
@@ -42,7 +42,7 @@ def test_threshold_questions_are_not_loaded(text, bot):
 @pytest.mark.parametrize("text", [
     "排放浓度比标准低一半，环保税怎么收",  # 附件1 第二条 answers it
     "秋冬季方案要求12月底前B级企业达到多少家",
-    "秋冬季攻坚对脱硝氨逃逸浓度有什么控制要求？",
+    "秋冬季攻坚方案对氨逃逸浓度提了什么控制要求",
 ])
 def test_tax_counts_and_requirements_are_not_thresholds(text):
     assert "not_loaded" not in understand(text).personal
@@ -61,7 +61,7 @@ def test_another_jurisdictions_value_does_not_answer_a_chongqing_question(bot):
 # ---------------------------------------------------------------- 2. fees and own amounts
 
 @pytest.mark.parametrize("text", [
-    "重庆这边申请评级，专家评审要收费吗？收多少",
+    "在重庆申请绩效评级，专家评审收不收费？要收多少",
     "评级要交钱吗",
     "申报绩效分级需要什么费用",
     "现场审核要不要企业出钱",
@@ -74,9 +74,9 @@ def test_rating_fees_abstain_and_label_the_liaocheng_rule(text, bot):
 
 
 def test_chongqing_haoduo_asks_how_much(bot):
-    u = understand("评上A级政府直接奖励好多钱")
-    assert u.text == "评上A级政府直接奖励多少钱" and "specific_amount" in u.personal
-    assert bot.reply("u", "评上A级政府直接奖励好多钱").escalate
+    u = understand("评上A级政府能奖励好多钱")
+    assert u.text == "评上A级政府能奖励多少钱" and "specific_amount" in u.personal
+    assert bot.reply("u", "评上A级政府能奖励好多钱").escalate
     # "a lot", not a question: left alone
     assert understand("去年罚了好多钱").text == "去年罚了好多钱"
     assert understand("好多企业都评上B级了").text == "好多企业都评上B级了"
@@ -91,7 +91,7 @@ def test_free_monitoring_is_not_a_fee_question():
 
 
 @pytest.mark.parametrize("text", [
-    "我们去年交了20万环保税，评上B级能退多少",
+    "我司前年缴了30万环保税，评上A级能退多少",
     "我司评上A级，环保税能少交多少钱",
     "交了5万元环境保护税，评B级后能减免多少",
 ])
@@ -103,7 +103,7 @@ def test_own_tax_amount_states_the_rule_not_a_refund(text, bot):
     assert a.citations[0]["section"] == "附件1 二、" and "不是退税金额" in a.text
 
 
-@pytest.mark.parametrize("text", ["评上B级环保税能减多少", "我们排放浓度比标准低了一半多，环保税能减多少",
+@pytest.mark.parametrize("text", ["评上B级环保税能减多少", "我厂排放浓度只有标准的一半，环保税可以减多少",
                                   "我司评上A级，环保税能少交多少"])
 def test_tax_rate_question_without_a_money_figure_stays_a_lookup(text):
     u = understand(text)
@@ -113,7 +113,7 @@ def test_tax_rate_question_without_a_money_figure_stays_a_lookup(text):
 # ---------------------------------------------------------------- 3. named enterprises and lists
 
 @pytest.mark.parametrize("text, flag", [
-    ("去年的民生保障豁免名单里有没有我们厂（重庆某某食品有限公司）", "live_data"),
+    ("前年的民生保障豁免名单里有没有我们公司（重庆某某建材有限公司）", "live_data"),
     ("A级企业名单里有我们公司吗", "live_data"),
     ("重庆某某铸造有限公司是几级", "case_status"),
     ("重庆长安汽车股份公司评上A级了吗", "case_status"),
@@ -131,7 +131,7 @@ def test_questions_about_lists_in_general_are_not_named(text):
 # ---------------------------------------------------------------- 4. regions
 
 @pytest.mark.parametrize("text", [
-    "那10个地方行业参照的四川指南，文号是多少？",
+    "这10个地方行业参照的是四川哪份指南，文号多少",
     "重庆参照四川的哪个文件评地方行业",
     "四川的地方指南是哪一年修订的",
 ])
@@ -146,20 +146,20 @@ def test_sichuans_own_rules_are_another_province(text):
 
 # ---------------------------------------------------------------- 5. campaign period
 
-@pytest.mark.parametrize("text", ["创B争A今年搞到几号？过了时间还能弄不", "创B争A什么时候结束", "错过了还能报吗，会延期吗"])
+@pytest.mark.parametrize("text", ["今年创B争A要搞到几号，过了期限还能弄不", "创B争A什么时候结束", "错过了还能报吗，会延期吗"])
 def test_campaign_timing_searches_the_period_clause(text, bot):
     assert "工作时段" in expand(understand(text).text) or "适当延长" in expand(understand(text).text)
 
 
 def test_this_year_without_a_number_is_not_a_year_mismatch(bot):
-    a = bot.reply("u", "创B争A今年搞到几号？过了时间还能弄不")
+    a = bot.reply("u", "今年创B争A要搞到几号，过了期限还能弄不")
     assert not a.escalate and a.citations[0]["section"] == "一、" and "可适当延长" in a.text
 
 
 # ---------------------------------------------------------------- 6. one measure in everyday words
 
 @pytest.mark.parametrize("text, seq", [
-    ("我们是B级，第一次被查出个小毛病会直接罚款吗", 6),
+    ("我厂是B级，头一回被查到点小问题会不会罚款", 6),
     ("评上A级以后首次违法会不会处罚", 6),
     ("B级企业有小问题也要罚吗", 6),
     ("C级企业被检查次数能减少吗", 7),
@@ -173,7 +173,7 @@ def test_measure_described_in_everyday_words_quotes_that_clause(text, seq, bot):
 # ---------------------------------------------------------------- 7. near-domain administration
 
 @pytest.mark.parametrize("text", [
-    "排污许可证快到期了，延续要交哪些材料",
+    "排污许可证下个月到期，办延续需要哪些材料",
     "排污许可证变更要多长时间",
     "环评审批一般要多久",
     "危废转移联单怎么办理",
@@ -195,12 +195,12 @@ def test_rating_questions_naming_a_permit_are_no_administration_topic(text):
     assert admin_topic(understand(text).text) is None
 
 
-@pytest.mark.parametrize("text", ["从C升到B级，碳排放配额能多给多少", "评上A级碳配额增发多少"])
+@pytest.mark.parametrize("text", ["由C级升到B级以后，碳排放配额可以多拿多少", "评上A级碳配额增发多少"])
 def test_carbon_quota_is_an_incentive_not_an_emission_value(text):
     u = understand(text)
     assert "not_loaded" not in u.personal and u.intent == "tool_incentives"
 
 
-@pytest.mark.parametrize("text", ["做PVC人造革的厂子 评级分哪些", "电镀厂有哪些等级", "陶瓷厂有几个级别"])
+@pytest.mark.parametrize("text", ["PVC人造革厂评级分哪些", "电镀厂有哪些等级", "陶瓷厂有几个级别"])
 def test_which_grades_wordings_go_to_the_tier_table(text):
     assert understand(text).intent == "tool_tiers"
