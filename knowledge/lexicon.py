@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
-# Files with their own schema and loader (bot/route.py, bot/answerability.py, bot/out_of_scope.py).
-OWN_SCHEMA = ("routes.yaml", "answerability.yaml", "replies.yaml")
+# Files with their own schema and loader (bot/route.py, bot/answerability.py, bot/out_of_scope.py, bot/timeplace.py).
+OWN_SCHEMA = ("routes.yaml", "answerability.yaml", "replies.yaml", "time.yaml", "places.yaml")
 
 
 class LexiconError(ValueError):
