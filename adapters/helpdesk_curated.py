@@ -5,6 +5,12 @@ bigram Jaccard similarity is at least `THRESHOLD` and both name the same grades,
 and numbers (`Signature`): a question about A级 never gets the B级 answer, 铸造 never gets 水泥's.
 The threshold was chosen on hand-written paraphrase / non-paraphrase pairs from the documents
 (tests/test_helpdesk_curated.py prints precision and recall; docs/channels.md records the numbers).
+
+A near-duplicate must also ask nothing more: every focus word of the new question (the answerability check's
+nouns, jixiao.bot.answerability) occurs in the approved question or its answer, so "…变更费用" does not get the
+answer approved for "…变更". Question-vector similarity was measured on the same pairs and does not separate
+them (0.78–0.95 on both sides: 限产/停产 differ by one word), so curated entries keep this precise rule as their
+"answer directly" threshold; the match is recorded as the turn's route (`curated:<id>`).
 """
 from __future__ import annotations
 
@@ -217,8 +223,19 @@ class CuratedAnswers:
         self._cache = (version, tuple(entries))
         return self._cache[1]
 
+    def _asks_more(self, text: str, e: _Entry) -> bool:
+        """`text` names a focus word that neither the approved question nor its answer contains."""
+        from jixiao.bot.answerability import Answerability
+        from jixiao.retrieval.keyword import Tokenizer
+        from jixiao.retrieval.pinyin import pinyin_tokens
+
+        if getattr(self, "_coverage", None) is None:
+            tok = Tokenizer()
+            self._coverage = Answerability(tok.tagged, pinyin_tokens, lambda w: float("inf"), is_word=tok.is_word)
+        return not self._coverage.check(text, [e.question, e.text], focus=True, said=e.question + e.text).ok
+
     def match(self, text: str) -> tuple[_Entry, float] | None:
-        """The best approved entry for `text` and its score, or None below the threshold."""
+        """The best approved entry for `text` and its score, or None below the threshold (or asking more)."""
         norm = normalize_question(text)
         if not norm:
             return None
@@ -230,7 +247,9 @@ class CuratedAnswers:
         grams = bigrams(canon)
         best = max(((e, jaccard(grams, e.grams)) for e in entries
                     if e.signature == sig and only_added(canon, e.canon)), key=lambda p: p[1], default=None)
-        return best if best and best[1] >= self.threshold else None
+        if best is None or best[1] < self.threshold or self._asks_more(text, best[0]):
+            return None
+        return best
 
     def lookup(self, text: str):
         """An `Answer` (intent "curated", confidence 1.0) for a question approved staff answered, else None."""
@@ -239,12 +258,14 @@ class CuratedAnswers:
         hit = self.match(text)
         if hit is None:
             return None
-        e, _score = hit
+        e, score = hit
         body = e.text
         cites = [dict(c) for c in e.citations]
         if cites and "依据" not in body:
             body += "\n依据：" + "；".join(
                 Citation(c["doc_id"], c.get("title") or "", c.get("section") or "", c.get("quote") or "").label()
                 + (f"“{c['quote']}”" if c.get("quote") else "") for c in cites[:3]) + "。"
+        route = {"kind": "curated", "name": "curated", "args": {"id": e.id}, "id": f"curated:{e.id}",
+                 "reason": f"人工审核答复“{e.question}”", "scores": {"curated": round(score, 3)}}
         return Answer(body, cites, [{"name": "curated", "args": {"id": e.id}, "result": {"found": True}}],
-                      escalate=False, confidence=1.0, intent="curated")
+                      escalate=False, confidence=1.0, intent="curated", route=route)

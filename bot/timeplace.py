@@ -59,6 +59,7 @@ class PlaceWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     loaded: tuple[str, ...]
     chongqing: tuple[str, ...]
+    others: tuple[str, ...]
     not_places: tuple[str, ...]
     examples: tuple[_Example, ...]
 
@@ -111,5 +112,9 @@ def other_places(tagged: Callable[[str], list[tuple[str, str]]], text: str) -> l
     """Places named in `text` whose documents are not loaded (not Chongqing's districts, not 聊城/开封)."""
     words = place_words()
     known = words.loaded + words.chongqing + words.not_places
-    return [w for w, flag in tagged(text)
-            if flag == "ns" and len(w) >= 2 and not any(k in w or w in k for k in known)]
+    tagged_places = [w for w, flag in tagged(text)
+                     if flag == "ns" and len(w) >= 2 and not any(k in w or w in k for k in known)]
+    listed = [p for p in words.others if p in text and not any(p in k for k in known)]
+    from jixiao.bot.entities import _referenced  # "四川的《地方指南》" names the guide Chongqing applies, not a place asked
+
+    return [p for p in dict.fromkeys(listed + tagged_places) if not _referenced(text, p)]

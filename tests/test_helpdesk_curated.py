@@ -136,3 +136,22 @@ def test_signature_reads_grades_and_industries():
     assert sig.grades == {"B-"} and sig.industries == {"铸造"}  # 创B争A is the campaign, not a grade
     assert Signature.of(normalize_question("汽修企业能评A级吗")).industries == {"汽修行业"}
     assert normalize_question("请问，汽修企业能评A级吗？") == normalize_question("汽修企业能评A级")
+
+
+def test_a_question_that_asks_more_than_the_approved_one_is_not_matched(tmp_path):
+    from sqlalchemy import insert
+
+    from jixiao.adapters.helpdesk_curated import CuratedAnswers, curated_table
+    from jixiao.db import create_all, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(curated_table).values(question="评级证明材料丢了找谁补办", text="请联系所在区县生态环境局补办。",
+                                                  citations=[], state="approved", proposed_by="s", proposed_at=1.0))
+    curated = CuratedAnswers(engine)
+    assert curated.lookup("评级证明材料丢了找谁补办？").route["id"].startswith("curated:")
+    assert curated.match("评级证明材料丢了找谁来补办呢") is not None
+    more = "评级证明材料丢了找谁补办费用"  # 费用 is asked; nothing approved says it
+    assert similarity("评级证明材料丢了找谁补办", more) >= THRESHOLD  # the bigram rule alone would answer it
+    assert curated.match(more) is None
