@@ -116,7 +116,7 @@ class Assistant:
             self.store.record(str(user_id), str(channel), question, answer.intent or u.intent,
                               [{"name": t["name"], "args": t["args"], "found": t["result"].get("found")}
                                for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate,
-                              answer.route)
+                              answer.route, answer.detail)
         except Exception:  # the user still gets the answer; the operator finds the failure in the log
             log.exception("storing the turn failed user_id=%s", user_id)
         return answer
@@ -160,7 +160,7 @@ class Assistant:
             answer = self._tool(route, u)
             if answer.escalate or not answer.tools or self.answerability is None or self.search is None:
                 return answer
-            coverage = self.answerability.check(u.text, [answer.text], self._tool_vocabulary(answer),
+            coverage = self.answerability.check(u.text, [answer.detail or answer.text], self._tool_vocabulary(answer),
                                                 entity_words(u), focus=False)
             if coverage.ok:
                 return answer
