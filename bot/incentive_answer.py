@@ -4,7 +4,7 @@ from __future__ import annotations
 from jixiao.bot.answer import RENDERERS, Answer, Citation, citation
 from jixiao.bot.incentives import grade_label, incentives
 from jixiao.bot.passages import clause_sentences, focus_clause
-from jixiao.bot.short_answer import finish
+from jixiao.bot.short_answer import SHORT_MAX, finish, fit, scores
 from jixiao.bot.tool_answers import cite_dicts, result_dict, shorten, tool_answer
 from jixiao.bot.intents import measure_words
 from jixiao.bot.understanding import Understanding
@@ -67,8 +67,12 @@ def incentive_focus(u: Understanding, args: dict, r, focus: tuple[str, str]) -> 
     answer = Answer("\n".join(lines), cite_dicts(cites),
                     [{"name": "incentives", "args": args, "result": result_dict(r)}],
                     escalate=False, confidence=0.85, intent=u.intent)
-    head = 1 if lines[0].endswith("：") else 0  # the clause heading stays with its first sentence
-    return finish(answer, "\n".join(lines[:head + 1] + lines[len(picked) + head:]))
+    head = lines[:1] if lines[0].endswith("：") else []  # the clause heading stays first
+    tail = lines[len(picked) + len(head):]
+    ranked = scores(u.text, picked)
+    best = [lines[len(head) + i] for i in sorted(range(len(picked)), key=lambda i: (-ranked[i], i))]
+    room = SHORT_MAX - sum(len(x) + 1 for x in head + tail)
+    return finish(answer, "\n".join(head + fit(best, budget=room) + tail))  # the best sentence first
 
 
 def _measure_name(seq: int | None) -> str:

@@ -9,6 +9,8 @@ Words and lines live in `short_answers.yaml`.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -21,7 +23,6 @@ SHORT_MAX = 300  # characters of a first message
 POINTS = 3  # supporting points in a first message
 DATA_PATH = Path(__file__).with_name("short_answers.yaml")
 _STRIP = " \t\r\n。.！!？?，,~～"
-_BIGRAM_SKIP = set("的了是在和与及或有对为企业级")
 
 
 @cache
@@ -105,31 +106,77 @@ def short_review(r, prefix: str, cites: list[Citation]) -> tuple[str, list[dict]
     return "\n".join(lines + ([cite] if cite else [])), points
 
 
-def short_overview(table, cites: list[Citation]) -> str:
-    """Every review route in one line each (who reviews which grades), the first clause cited."""
+def short_overview(table, cites: list[Citation], question: str = "") -> str:
+    """The route the question is nearest to, with its clauses' words; the other routes one title a line."""
+    routes = list(table.routes)
+    texts = [route.title + "".join(b.quote for b in route.basis) for route in routes]
+    ranked = scores(question, texts) if question else [0.0] * len(routes)
+    order = sorted(range(len(routes)), key=lambda i: (-ranked[i], i))
     lead = "重庆的评级审核按行业和申报等级分为以下路径" + (label(cites[0]) if cites else "") + "："
-    lines = fit([lead] + [f"- {route.title}" for route in table.routes], keep=2)
-    return "\n".join(lines)
+    if len(routes) < 2 or ranked[order[0]] < max(2.0, 1.5 * ranked[order[1]]):  # no route stands out
+        return "\n".join(fit([lead] + [f"- {route.title}" for route in routes], keep=2))
+    best = routes[order[0]]
+    quotes = "；".join(dict.fromkeys(f"“{b.quote}”" for b in best.basis))
+    lines = [lead, f"- {best.title}。依据原文：{quotes}"] + [f"- {routes[i].title}" for i in order[1:]]
+    return "\n".join(fit(lines, keep=2))
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1) if not (set(text[i:i + 2]) & _BIGRAM_SKIP)}
+def _features(text: str) -> set[str]:
+    """Characters and character pairs of `text` (CJK wording has no spaces), without function words."""
+    pair_stop, char_stop = set(_data()["function_chars"]), set(_data()["common_chars"])
+    chars = {c for c in text if c.isalnum() and c not in pair_stop | char_stop}
+    pairs = {text[i:i + 2] for i in range(len(text) - 1)
+             if all(c.isalnum() and c not in pair_stop for c in text[i:i + 2])}
+    return chars | pairs
+
+
+def scores(question: str, texts: list[str]) -> list[float]:
+    """How much each text shares with the question: its features weighted by rarity among `texts` (a word
+    that only one measure uses decides; one that all use does not)."""
+    asked = _features(question)
+    feats = [_features(t) & asked for t in texts]
+    n = len(texts)
+    df = {f: sum(f in fs for fs in feats) for f in asked}
+    return [sum(math.log((n + 1) / df[f]) for f in fs) for fs in feats]
+
+
+def _measure_text(m) -> str:
+    return " ".join([m.name, m.summary] + [b.quote for b in m.basis[:1]] + [n.label for n in m.numbers])
 
 
 def relevant(measures, question: str, limit: int = POINTS) -> list:
-    """The measures whose wording shares most with the question (ties: the document's order)."""
-    asked = _bigrams(question)
-
-    def score(m) -> int:
-        words = " ".join([m.name, m.summary] + [b.quote for b in m.basis[:1]] + [n.label for n in m.numbers])
-        return len(asked & _bigrams(words))
-
-    return sorted(sorted(measures, key=lambda m: (-score(m), m.seq))[:limit], key=lambda m: m.seq)
+    """The measures whose wording shares most with the question, in the document's order (ties: lower number)."""
+    measures = list(measures)
+    score = dict(zip((m.seq for m in measures), scores(question, [_measure_text(m) for m in measures])))
+    return sorted(sorted(measures, key=lambda m: (-score[m.seq], m.seq))[:limit], key=lambda m: m.seq)
 
 
-def measure_line(m, cite: Citation | None) -> str:
-    quote = m.basis[0].quote if m.basis else m.summary
-    return f"第{m.seq}条 {m.name}：“{quote}”" + (label(cite) if cite else "")
+def _sentences(text: str) -> list[str]:
+    return [x for x in re.split(r"(?<=[；。])", text) if len(x.strip("；。")) > 3]
+
+
+def measure_line(m, cite: Citation | None, question: str = "", numbers: bool = False) -> str:
+    """第N条 名称：the clause's quote, or the summary sentence that answers the question better; its numbers."""
+    quote = m.basis[0].quote if m.basis else ""
+    options = ([f"“{quote}”"] if quote else []) + [x.rstrip("；。") for x in _sentences(m.summary)]
+    asked = _features(question)
+    ranked = [len(_features(x) & asked) for x in options]
+    best = max(range(len(options)), key=lambda i: (ranked[i], -i)) if options else None
+    if quote and best and ranked[0] * 2 >= ranked[best]:  # the clause's own words unless a sentence fits better
+        best = 0
+    said = options[best] if options else m.summary
+    nums = "；".join(f"{n.label}{n.value:g}{n.unit}" for n in m.numbers) if numbers else ""
+    return f"第{m.seq}条 {m.name}：{said}" + (f"（{nums}）" if nums else "") + (label(cite) if cite else "")
+
+
+def top_one(measures, question: str):
+    """The measure that shares most with the question."""
+    ranked = scores(question, [_measure_text(m) for m in measures])
+    return measures[max(range(len(measures)), key=lambda i: (ranked[i], -i))] if measures else None
+
+
+def asks_amount(question: str) -> bool:
+    return any(w in question for w in _data()["amount_cues"])
 
 
 def short_incentives(r, question: str, prefix: str, cites: list[Citation], excluded=()) -> tuple[str, list[dict]]:
@@ -148,13 +195,18 @@ def short_incentives(r, question: str, prefix: str, cites: list[Citation], exclu
         lines.append(f"第{seq_range(excluded)}条限定B级及以上或绩效引领性企业，不适用。")
     by_clause = {(c.doc_id, c.section): c for c in cites}
     top = relevant(got, question)
-    points = []
+    points, amount = [], asks_amount(question)
     for m in top:
         cite = next((by_clause[(b.doc_id, b.section)] for b in m.basis[:1] if (b.doc_id, b.section) in by_clause), None)
-        points.append({"unit": "条", "n": m.seq, "key": f"第{m.seq}条 {m.name}", "line": measure_line(m, cite)})
+        line = measure_line(m, cite, question, numbers=amount and m is top_one(top, question))
+        points.append({"unit": "条", "n": m.seq, "key": f"第{m.seq}条 {m.name}", "line": line})
+    lines = fit(lines + [p["line"] for p in points], keep=len(lines) + 1)
     rest = [m for m in got if m not in top]
-    tail = [f"其余：{'、'.join(f'第{m.seq}条{m.name}' for m in rest)}。"] if rest else []
-    lines = fit(lines + [p["line"] for p in points] + tail, keep=len(lines) + 1)
+    for tail in ([f"其余：{'、'.join(f'第{m.seq}条{m.name}' for m in rest)}。", f"其余：第{seq_range(m.seq for m in rest)}条。"]
+                 if rest else []):  # by name when it fits, else by number
+        if len(fit(lines + [tail], keep=len(lines))) > len(lines):
+            lines.append(tail)
+            break
     return "\n".join(lines), points
 
 

@@ -118,7 +118,7 @@ def review(u: Understanding) -> Answer:
         answer = Answer(text, cite_dicts(cites), [{"name": "review_route", "args": {"industry": None,
                         "grade": u.grade, "region": u.region}, "result": {"found": True, "overview": True}}],
                         escalate=False, confidence=0.8, intent=u.intent)
-        return short_answer.finish(answer, short_answer.short_overview(table, cites))
+        return short_answer.finish(answer, short_answer.short_overview(table, cites, u.text))
     args = {"industry": u.industry, "branch": u.branch, "grade": u.grade, "region": u.region}
     r = review_route(u.industry, u.branch, u.grade, u.region)
     prefix = ""

@@ -3,6 +3,7 @@ tool result's facts and its clause cited; "详细" sends the full text (read fro
 too); a follow-up names what the previous answer already gave instead of repeating it."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -27,6 +28,14 @@ from servers import add_user, login, make_services
 
 def dialogue(tmp_path) -> Dialogue:
     return Dialogue(Assistant(search=None, store_path=tmp_path / "turns.db"), AssessmentEngine(tmp_path / "a.db"))
+
+
+def numbers(text: str) -> set[int]:
+    """第1、4–8条 → {1, 4, 5, 6, 7, 8}."""
+    out = set()
+    for a, b in re.findall(r"(\d+)(?:–(\d+))?", text):
+        out |= set(range(int(a), int(b or a) + 1))
+    return out
 
 
 def first_message_ok(text: str) -> None:
@@ -60,9 +69,12 @@ def test_incentives_first_sentence_three_points_rest_by_name(tmp_path):
     result = a.tools[0]["result"]
     measures = result["measures"] + result["upgrade_support"]
     assert a.text.startswith(f"重庆B级企业可享受惠企措施第1–9条（共10条）") and len(a.text.split("\n")[0]) <= 80
-    quoted = [line for line in a.text.split("\n") if line.startswith("第") and "：“" in line]
-    assert len(quoted) == 3 and all("（《" in line for line in quoted)  # each point cites its clause inline
-    assert all(m["name"] in a.text for m in measures)  # the other measures by name
+    quoted = [line for line in a.text.split("\n") if re.match(r"第\d条 ", line)]
+    assert len(quoted) == 3 and all(line.endswith("（2024-08-05））") for line in quoted)  # each cites its clause
+    rest = re.search(r"^其余：(.*)$", a.text, re.M).group(1)  # the other measures, by name or by number
+    named = {m["seq"] for m in measures if f"第{m['seq']}条{m['name']}" in rest}
+    shown = {int(x) for x in re.findall(r"^第(\d)条 ", a.text, re.M)}
+    assert shown | named | numbers(rest) == {m["seq"] for m in measures}
     assert all(f"第{m['seq']}条 {m['name']}" in a.detail for m in measures)  # the full list behind 详细
     sections = {c["section"] for c in a.citations}
     assert {m["basis"][0]["section"] for m in measures} <= sections  # every measure's clause stays cited
@@ -188,12 +200,13 @@ def test_old_turns_table_gets_the_detail_column(tmp_path):
 
 def test_follow_up_names_measures_already_given(tmp_path):
     d = dialogue(tmp_path)
-    first = d.reply("u", "评上B级有什么好处")
-    given = [line for line in first.text.split("\n") if line.startswith("第") and "：“" in line]
+    first = d.reply("u", "评上B级有什么好处，资金和税收上呢")
+    given = [line for line in first.text.split("\n") if re.match(r"第\d条 ", line)]
+    assert given[:2] == [x for x in given if x.startswith(("第1条", "第2条"))]
     follow = d.reply("u", "那C级呢")
     assert follow.text.startswith("重庆C级企业可享受惠企措施第1–4条")
     assert not any(line in follow.text for line in given)  # nothing repeated word for word
-    assert "同上。" in follow.text and "第1–3条同上" in follow.text
+    assert "第1、2条同上。" in follow.text and "第3条 免费监测" in follow.text  # 3 was not given before
     first_message_ok(follow.text)
     assert ConversationStore(tmp_path / "turns.db").recent("u", 1)[0].answer == follow.text  # stored as sent
 
@@ -211,4 +224,4 @@ def test_a_new_question_is_not_trimmed(tmp_path):
     d = dialogue(tmp_path)
     d.reply("u", "铸造厂能评几级")
     a = d.reply("u", "评上B级有什么好处")
-    assert "同上" not in a.text and a.text.count("：“") == 3
+    assert "同上" not in a.text and len(re.findall(r"^第\d条 ", a.text, re.M)) == 3
