@@ -130,14 +130,19 @@ def _features(text: str) -> set[str]:
     return chars | pairs
 
 
-def scores(question: str, texts: list[str]) -> list[float]:
-    """How much each text shares with the question: its features weighted by rarity among `texts` (a word
-    that only one measure uses decides; one that all use does not)."""
+def weights(question: str, texts: list[str]) -> dict[str, float]:
+    """The question's features weighted by rarity among `texts` (a word that only one text uses decides; one that
+    every text uses does not; one that none uses is left out)."""
     asked = _features(question)
     feats = [_features(t) & asked for t in texts]
-    n = len(texts)
     df = {f: sum(f in fs for fs in feats) for f in asked}
-    return [sum(math.log((n + 1) / df[f]) for f in fs) for fs in feats]
+    return {f: math.log((len(texts) + 1) / k) for f, k in df.items() if k}
+
+
+def scores(question: str, texts: list[str], weight: dict[str, float] | None = None) -> list[float]:
+    """How much each text shares with the question (`weight`: the features' weights, else rarity among `texts`)."""
+    weight = weights(question, texts) if weight is None else weight
+    return [sum(weight.get(f, 0.0) for f in _features(t) & set(weight)) for t in texts]
 
 
 def _measure_text(m) -> str:
@@ -155,24 +160,18 @@ def _sentences(text: str) -> list[str]:
     return [x for x in re.split(r"(?<=[；。])", text) if len(x.strip("；。")) > 3]
 
 
-def measure_line(m, cite: Citation | None, question: str = "", numbers: bool = False) -> str:
-    """第N条 名称：the clause's quote, or the summary sentence that answers the question better; its numbers."""
+def measure_line(m, cite: Citation | None, weight: dict[str, float], numbers: bool = False) -> str:
+    """第N条 名称：the clause's quote, or the summary sentence that answers the question clearly better (features
+    weighted by `weight`); with its numbers when asked."""
     quote = m.basis[0].quote if m.basis else ""
     options = ([f"“{quote}”"] if quote else []) + [x.rstrip("；。") for x in _sentences(m.summary)]
-    asked = _features(question)
-    ranked = [len(_features(x) & asked) for x in options]
+    ranked = scores("", options, weight)
     best = max(range(len(options)), key=lambda i: (ranked[i], -i)) if options else None
     if quote and best and ranked[0] * 2 >= ranked[best]:  # the clause's own words unless a sentence fits better
         best = 0
     said = options[best] if options else m.summary
     nums = "；".join(f"{n.label}{n.value:g}{n.unit}" for n in m.numbers) if numbers else ""
     return f"第{m.seq}条 {m.name}：{said}" + (f"（{nums}）" if nums else "") + (label(cite) if cite else "")
-
-
-def top_one(measures, question: str):
-    """The measure that shares most with the question."""
-    ranked = scores(question, [_measure_text(m) for m in measures])
-    return measures[max(range(len(measures)), key=lambda i: (ranked[i], -i))] if measures else None
 
 
 def asks_amount(question: str) -> bool:
@@ -194,11 +193,14 @@ def short_incentives(r, question: str, prefix: str, cites: list[Citation], exclu
     if excluded:
         lines.append(f"第{seq_range(excluded)}条限定B级及以上或绩效引领性企业，不适用。")
     by_clause = {(c.doc_id, c.section): c for c in cites}
-    top = relevant(got, question)
+    asked = f"{question} {grade}级"  # the grade asked (named or from the previous turn) is part of the question
+    weight = weights(asked, [_measure_text(m) for m in got])
+    top = relevant(got, asked)
+    first = max(top, key=lambda m: (scores("", [_measure_text(m)], weight)[0], -m.seq))
     points, amount = [], asks_amount(question)
     for m in top:
         cite = next((by_clause[(b.doc_id, b.section)] for b in m.basis[:1] if (b.doc_id, b.section) in by_clause), None)
-        line = measure_line(m, cite, question, numbers=amount and m is top_one(top, question))
+        line = measure_line(m, cite, weight, numbers=amount and m is first)
         points.append({"unit": "条", "n": m.seq, "key": f"第{m.seq}条 {m.name}", "line": line})
     lines = fit(lines + [p["line"] for p in points], keep=len(lines) + 1)
     rest = [m for m in got if m not in top]
