@@ -203,7 +203,7 @@ def test_follow_up_names_measures_already_given(tmp_path):
     first = d.reply("u", "评上B级有什么好处，资金和税收上呢")
     given = [line for line in first.text.split("\n") if re.match(r"第\d条 ", line)]
     assert given[:2] == [x for x in given if x.startswith(("第1条", "第2条"))]
-    follow = d.reply("u", "那C级呢")
+    follow = d.reply("u", "如果是C级企业呢")
     assert follow.text.startswith("重庆C级企业可享受惠企措施第1–4条")
     assert not any(line in follow.text for line in given)  # nothing repeated word for word
     assert "第1、2条同上。" in follow.text and "第3条 免费监测" in follow.text  # 3 was not given before
@@ -216,7 +216,7 @@ def test_follow_up_names_review_steps_already_given(tmp_path):
     first = d.reply("u", "汽修企业申报地方绩效引领找谁审核？")
     steps = [line for line in first.text.split("\n") if line[:1].isdigit()]
     assert len(steps) >= 3
-    follow = d.reply("u", "那B级呢")
+    follow = d.reply("u", "要是申报B级呢")
     assert not any(line in follow.text for line in steps) and f"第1–{len(steps)}步同上。" in follow.text
 
 
