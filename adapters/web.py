@@ -83,6 +83,7 @@ class ChatResponse(BaseModel):
     confidence: float
     intent: str = Field(description="识别出的意图，如 tool_tiers / policy / human / assess")
     ticket_id: int | None = Field(None, description="已开的服务台工单号（仅在 escalate 时）")
+    detail: str = Field("", description="完整回答（answer 为其简短版时；否则为空），网页以“展开全文”显示")
 
 
 class ClauseOut(BaseModel):
@@ -240,7 +241,8 @@ def chat(body: ChatRequest, user: User = Depends(require_staff),
     ticket_id = _open_ticket(services, user, body.message, answer, history) if answer.escalate else None
     out = ChatResponse(answer=answer.text, citations=[_citation(c) for c in answer.citations or []],
                        escalate=bool(answer.escalate), confidence=float(answer.confidence or 0.0),
-                       intent=answer.intent or "", ticket_id=ticket_id)
+                       intent=answer.intent or "", ticket_id=ticket_id,
+                       detail=answer.detail if getattr(answer, "detail", "") != answer.text else "")
     _remember(services, user.username, {"question": body.message, "answer": answer.text, "intent": out.intent,
                                         "at": time.time(), "reply": out.model_dump()})
     return out

@@ -35,7 +35,7 @@ class Citation:
 
 @dataclass
 class Answer:
-    text: str
+    text: str  # what is sent first (short: jixiao.bot.short_answer)
     citations: list[dict] = field(default_factory=list)  # {doc_id, title, section, quote}
     tools: list[dict] = field(default_factory=list)  # {name, args, result}
     escalate: bool = False
@@ -46,6 +46,8 @@ class Answer:
     drafted: bool = False  # True when the wording came from the LLM (checked against the evidence)
     route: dict = field(default_factory=dict)  # the router's decision (jixiao.bot.route.Route.to_json())
     route_note: dict = field(default_factory=dict, repr=False)  # what execution added: a failed check, a fallback
+    detail: str = ""  # the full text when `text` is its short form ("" when `text` is whole): 详细 / 展开全文
+    points: list[dict] = field(default_factory=list, repr=False)  # items of `text` a follow-up names, not repeats
 
 
 # ---------------------------------------------------------------- documents

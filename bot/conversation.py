@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, delete, insert, select
+from sqlalchemy import (Column, Float, Index, Integer, String, Table, Text, delete, inspect, insert, select, text,
+                        update)
 from sqlalchemy.engine import Engine
 
 from jixiao.db import create_all, make_engine, metadata
@@ -30,6 +31,7 @@ turns_table = Table(
     Column("latency_ms", Integer, nullable=False),
     Column("escalate", Integer, nullable=False),
     Column("route", Text, nullable=False, default="{}"),  # JSON: {kind, name, args, id, reason, scores}
+    Column("detail", Text, nullable=True),  # the full text when `answer` was its short form (详细 sends it)
     Column("created_at", Float, nullable=False),
     Index("turns_user", "user_id", "id"),
 )
@@ -58,6 +60,19 @@ class Turn:
     escalate: bool
     created_at: float
     route: dict = dataclasses.field(default_factory=dict)
+    detail: str = ""
+
+
+def _add_detail_column(engine: Engine) -> None:
+    """Databases made before `detail` existed get the column (nullable: old turns have no detail)."""
+    if "detail" in {c["name"] for c in inspect(engine).get_columns("turns")}:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE turns ADD COLUMN detail TEXT"))
+    except Exception:  # another worker added it first
+        if "detail" not in {c["name"] for c in inspect(engine).get_columns("turns")}:
+            raise
 
 
 def _json(value) -> str:
@@ -72,14 +87,20 @@ class ConversationStore:
             engine = make_engine(f"sqlite:///{Path(engine).resolve()}")
         self.engine = engine
         create_all(engine)
+        _add_detail_column(engine)
 
     def record(self, user_id: str, channel: str, question: str, intent: str, tools: list, chunks: list,
-               answer: str, latency_ms: int, escalate: bool, route: dict | None = None) -> int:
+               answer: str, latency_ms: int, escalate: bool, route: dict | None = None, detail: str = "") -> int:
         row = dict(user_id=user_id, channel=channel, question=question, intent=intent, tools=_json(tools),
                    chunks=_json(chunks), answer=answer, latency_ms=int(latency_ms), escalate=int(escalate),
-                   route=_json(route or {}), created_at=time.time())
+                   route=_json(route or {}), created_at=time.time(), detail=detail or None)
         with self.engine.begin() as conn:
             return int(conn.execute(insert(turns_table).values(**row)).inserted_primary_key[0])
+
+    def revise(self, turn_id: int, answer: str) -> None:
+        """The answer as finally sent (a follow-up that names items instead of repeating them)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(turns_table).where(turns_table.c.id == turn_id).values(answer=answer))
 
     def recent(self, user_id: str, limit: int = 10) -> list[Turn]:
         """The user's latest turns, newest first."""
@@ -89,7 +110,7 @@ class ConversationStore:
                                 .limit(limit)).mappings().all()
         return [Turn(r["id"], r["user_id"], r["channel"], r["question"], r["intent"], json.loads(r["tools"]),
                      json.loads(r["chunks"]), r["answer"], r["latency_ms"], bool(r["escalate"]), r["created_at"],
-                     json.loads(r["route"] or "{}")) for r in rows]
+                     json.loads(r["route"] or "{}"), r["detail"] or "") for r in rows]
 
     # ---- follow-up context -------------------------------------------------------------------
     def context(self, user_id: str, now: float | None = None) -> dict | None:

@@ -32,8 +32,10 @@ from jixiao.bot.assess.engine import AssessmentEngine, Turn, command_of
 from jixiao.bot.assess.families import lv
 from jixiao.bot.assess.pack import PackSource
 from jixiao.bot.assess.store import import_legacy
+from jixiao.bot.conversation import Turn as StoredTurn
 from jixiao.bot.assess.questions import looks_like_question
 from jixiao.bot.assess.render import DETAIL_WORD, render
+from jixiao.bot.short_answer import is_detail_request, nothing_more, trim_repeats
 from jixiao.bot.understand import TOOL_INTENTS, Understanding, understand
 from jixiao.bot.user_locks import UserLocks
 from jixiao.knowledge.lexicon import words
@@ -128,10 +130,16 @@ class Dialogue:
         """The answer and whether this module produced it (True) or the assistant did (recorded there)."""
         status = self.engine.status(user_id)
         bare = text.strip(_STRIPPED)
+        if is_detail_request(text):  # 详细 / 展开 / 全文: the rest of the previous answer, on every channel
+            detail = self._previous(user_id).detail
+            if detail:
+                return Answer(detail, confidence=1.0, intent="detail"), True
+            if status not in ("active", "done"):  # done: the assessment's full report below
+                return Answer(nothing_more(), confidence=1.0, intent="detail"), True
         if status == "active":
             return self._in_flow(user_id, text, channel)
         u = understand(text)
-        if status == "done" and bare == DETAIL_WORD:
+        if status == "done" and (bare == DETAIL_WORD or is_detail_request(text)):
             report = self.engine.report(user_id)
             if report:
                 return Answer(report, [], [], confidence=1.0, intent="assess"), True
@@ -204,7 +212,28 @@ class Dialogue:
                 approved = None
             if approved is not None:
                 return approved, True
-        return self.assistant.reply(user_id, text, channel), False
+        previous = self._previous(user_id).answer
+        answer = self.assistant.reply(user_id, text, channel)
+        trimmed = trim_repeats(answer, previous)
+        if trimmed is not answer and self._store is not None:  # store what is sent
+            try:
+                self._store.revise(self._store.recent(user_id, 1)[0].id, trimmed.text)
+            except Exception:
+                log.exception("revising the stored turn failed user_id=%s", user_id)
+        return trimmed, False
+
+    def _previous(self, user_id: str) -> StoredTurn:
+        """The user's previous turn as stored (answer as sent, and its detail), or an empty one (turns of one user
+        run in order: the per-user lock in `reply`)."""
+        empty = StoredTurn(0, user_id, "", "", "", [], [], "", 0, False, 0.0)
+        if self._store is None:
+            return empty
+        try:
+            turns = self._store.recent(user_id, 1)
+        except Exception:  # an unreadable store only loses 详细 and the follow-up trimming, never the turn
+            log.exception("reading the previous turn failed user_id=%s", user_id)
+            return empty
+        return turns[0] if turns else empty
 
     # ------------------------------------------------------------ answers and storage
 
@@ -231,7 +260,7 @@ class Dialogue:
         latency = int((time.perf_counter() - start) * 1000)
         try:
             self._store.record(user_id, channel, text, answer.intent or "curated", tools, answer.chunks,
-                               answer.text, latency, answer.escalate, answer.route)
+                               answer.text, latency, answer.escalate, answer.route, answer.detail)
         except Exception:  # storing a turn must not lose the answer
             log.exception("storing the turn failed user_id=%s", user_id)
 

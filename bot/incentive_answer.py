@@ -4,7 +4,8 @@ from __future__ import annotations
 from jixiao.bot.answer import RENDERERS, Answer, Citation, citation
 from jixiao.bot.incentives import grade_label, incentives
 from jixiao.bot.passages import clause_sentences, focus_clause
-from jixiao.bot.tool_answers import cite_dicts, result_dict, tool_answer
+from jixiao.bot.short_answer import SHORT_MAX, finish, fit, scores
+from jixiao.bot.tool_answers import cite_dicts, result_dict, shorten, tool_answer
 from jixiao.bot.intents import measure_words
 from jixiao.bot.understanding import Understanding
 
@@ -21,14 +22,14 @@ def incentives_answer(u: Understanding) -> Answer:
     focus = focus_clause(INCENTIVES_DOC, f"{u.text} {measure_words(u.text)}")
     if r.found and focus:
         return incentive_focus(u, args, r, focus)
-    answer = tool_answer(u, "incentives", args, r, prefix)
-    if r.found and grade not in ("B", "A"):
-        _excluded_measures(answer, r)
-    return answer
+    answer = tool_answer(u, "incentives", args, r, prefix, short=False)
+    _, cites = RENDERERS["incentives"](r)
+    excluded = _excluded_measures(answer, r) if r.found and grade not in ("B", "A") else ()
+    return shorten(answer, u, "incentives", r, prefix, cites, excluded)
 
 
-def _excluded_measures(answer: Answer, r) -> None:
-    """Name the measures a lower grade does not get, quoting their grade condition."""
+def _excluded_measures(answer: Answer, r) -> tuple[int, ...]:
+    """Name the measures a lower grade does not get, quoting their grade condition; their numbers."""
     full = incentives("B", r.region)
     got = {m.seq for m in r.measures + r.upgrade_support}
     lines, cites = [], []
@@ -40,6 +41,7 @@ def _excluded_measures(answer: Answer, r) -> None:
     if lines:
         answer.text += "\n不适用的条款（条文限定的等级）：\n" + "\n".join(lines)
         answer.citations = cite_dicts(cites) + answer.citations
+    return tuple(m.seq for m in full.measures if m.seq not in got and m.basis)
 
 
 def incentive_focus(u: Understanding, args: dict, r, focus: tuple[str, str]) -> Answer:
@@ -62,9 +64,15 @@ def incentive_focus(u: Understanding, args: dict, r, focus: tuple[str, str]) -> 
         lines.append(f"{grade_label(r.grade or u.grade)}企业可适用第{seq}条。")
     _, tool_cites = RENDERERS["incentives"](r)
     cites = [c] + [x for x in tool_cites if x.section != c.section][:2]
-    return Answer("\n".join(lines), cite_dicts(cites),
-                  [{"name": "incentives", "args": args, "result": result_dict(r)}],
-                  escalate=False, confidence=0.85, intent=u.intent)
+    answer = Answer("\n".join(lines), cite_dicts(cites),
+                    [{"name": "incentives", "args": args, "result": result_dict(r)}],
+                    escalate=False, confidence=0.85, intent=u.intent)
+    head = lines[:1] if lines[0].endswith("：") else []  # the clause heading stays first
+    tail = lines[len(picked) + len(head):]
+    ranked = scores(u.text, picked)
+    best = [lines[len(head) + i] for i in sorted(range(len(picked)), key=lambda i: (-ranked[i], i))]
+    room = SHORT_MAX - sum(len(x) + 1 for x in head + tail)
+    return finish(answer, "\n".join(head + fit(best, budget=room) + tail))  # the best sentence first
 
 
 def _measure_name(seq: int | None) -> str:

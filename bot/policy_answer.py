@@ -12,6 +12,7 @@ from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
 from jixiao.bot.incentives import incentives
 from jixiao.bot.passage_search import PassageSearch
 from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_clauses
+from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
 from jixiao.bot.tool_answers import cite_dicts
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
@@ -126,11 +127,12 @@ class PolicyAnswers:
 def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None, fallback: bool,
             chunks: list[dict]) -> Answer:
     """The picked sentences quoted with their clauses (other places' documents labelled as such)."""
-    lines, cites = [], []
+    lines, cites, head = [], [], 0
     if jurisdiction and jurisdiction != DEFAULT_REGION:
         lines.append(f"以下是{jurisdiction}文件的规定，不是重庆的规定：")
     elif fallback:
         lines.append("重庆的文件中没有找到直接规定。以下是其他地方文件的规定，仅供参考，不适用于重庆：")
+    head = len(lines)
     outline = outline_of(picked[0][1].doc_id) if _BROAD.search(u.text) else None
     if outline:
         c = citation(picked[0][1].doc_id, "", outline)
@@ -142,9 +144,10 @@ def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None
         place = doc_jurisdiction(h.doc_id)
         tag = f"【{place}】" if fallback and place else ""
         lines.append(f"{tag}{sentence}（{c.label()}）")
-    return Answer("\n".join(lines), cite_dicts(cites), [], escalate=False,
-                  confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
-                  evidence=[h.text for h in hits])
+    answer = Answer("\n".join(lines), cite_dicts(cites), [], escalate=False,
+                    confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
+                    evidence=[h.text for h in hits])
+    return finish(answer, short_lines(lines, keep=head + 1))  # the best sentence first, at most two more
 
 
 def _doc_year(doc_id: str) -> str:

@@ -12,6 +12,7 @@ from jixiao.bot.incentives import grade_label, normalize_grade
 from jixiao.bot.industry import resolve_industry, tier_scheme
 from jixiao.bot.passages import where_named
 from jixiao.bot.review import load_review_routes, review_route
+from jixiao.bot import short_answer
 from jixiao.bot.understanding import Understanding
 
 NOTICE_DOC = "cq-cbza-2024"
@@ -44,12 +45,29 @@ def ask_industry(u: Understanding) -> Answer:
     return Answer(msg, confidence=0.4, intent=u.intent)
 
 
-def tool_answer(u: Understanding, name: str, args: dict, result, prefix: str = "") -> Answer:
-    """The rendered lookup `result` of tool `name`, with its citations and tool call."""
+def tool_answer(u: Understanding, name: str, args: dict, result, prefix: str = "", short: bool = True) -> Answer:
+    """The rendered lookup `result` of tool `name`, with its citations and tool call; sent short first when long
+    (`short=False`: the full text only, for a caller that adds to it and shortens afterwards)."""
     body, cites = RENDERERS[name](result)
     text = prefix + body + ("\n" + cite_line(cites) if cites else "")
-    return Answer(text, cite_dicts(cites), [{"name": name, "args": args, "result": result_dict(result)}],
-                  escalate=False, confidence=0.9 if result.found else 0.4, intent=u.intent)
+    answer = Answer(text, cite_dicts(cites), [{"name": name, "args": args, "result": result_dict(result)}],
+                    escalate=False, confidence=0.9 if result.found else 0.4, intent=u.intent)
+    return shorten(answer, u, name, result, prefix, cites) if short else answer
+
+
+def shorten(answer: Answer, u: Understanding, name: str, result, prefix: str, cites: list[Citation],
+            excluded: tuple[int, ...] = ()) -> Answer:
+    """The short form of a tool answer (bot/short_answer.py), rendered from the tool result, not from its text."""
+    if name == "tier_scheme":
+        return short_answer.finish(answer, short_answer.short_tiers(result, prefix, cites))
+    if name == "review_route":
+        return short_answer.finish(answer, *short_answer.short_review(result, prefix, cites))
+    if name == "incentives":
+        from jixiao.bot.intents import measure_words
+
+        question = f"{u.text} {measure_words(u.text)}"
+        return short_answer.finish(answer, *short_answer.short_incentives(result, question, prefix, cites, excluded))
+    return answer
 
 
 def tiers(u: Understanding) -> Answer:
@@ -85,19 +103,22 @@ def which_industry(u: Understanding) -> Answer:
         cites = [citation(NOTICE_DOC, named[0], named[1])] + cites
     text = lead + body + ("\n" + cite_line(cites) if cites else "")
     tools.append({"name": "tier_scheme", "args": {"industry": u.industry, "branch": u.branch}, "result": result_dict(r)})
-    return Answer(text, cite_dicts(cites), tools, escalate=False, confidence=0.9 if r.found else 0.4,
-                  intent=u.intent)
+    answer = Answer(text, cite_dicts(cites), tools, escalate=False, confidence=0.9 if r.found else 0.4,
+                    intent=u.intent)
+    return short_answer.finish(answer, short_answer.short_tiers(r, lead, cites))
 
 
 def review(u: Understanding) -> Answer:
     if not u.industry:
         if u.industry_candidates:
             return ask_industry(u)
-        body, cites = render_review_overview(load_review_routes(), u.grade, u.text)
+        table = load_review_routes()
+        body, cites = render_review_overview(table, u.grade, u.text)
         text = body + ("\n" + cite_line(cites) if cites else "")
-        return Answer(text, cite_dicts(cites), [{"name": "review_route", "args": {"industry": None,
-                      "grade": u.grade, "region": u.region}, "result": {"found": True, "overview": True}}],
-                      escalate=False, confidence=0.8, intent=u.intent)
+        answer = Answer(text, cite_dicts(cites), [{"name": "review_route", "args": {"industry": None,
+                        "grade": u.grade, "region": u.region}, "result": {"found": True, "overview": True}}],
+                        escalate=False, confidence=0.8, intent=u.intent)
+        return short_answer.finish(answer, short_answer.short_overview(table, cites, u.text))
     args = {"industry": u.industry, "branch": u.branch, "grade": u.grade, "region": u.region}
     r = review_route(u.industry, u.branch, u.grade, u.region)
     prefix = ""
@@ -110,9 +131,10 @@ def review(u: Understanding) -> Answer:
     if r.found and not r.steps and len(r.routes) > 1:  # no grade named: cite each route's own clause first
         body, cites = RENDERERS["review_route"](r)
         cites = citations_of(tuple(b for route in r.routes for b in route.basis[:1])) + cites
-        return Answer(prefix + body + "\n" + cite_line(cites, limit=len(r.routes) + 1), cite_dicts(cites),
-                      [{"name": "review_route", "args": args, "result": result_dict(r)}],
-                      escalate=False, confidence=0.9, intent=u.intent)
+        answer = Answer(prefix + body + "\n" + cite_line(cites, limit=len(r.routes) + 1), cite_dicts(cites),
+                        [{"name": "review_route", "args": args, "result": result_dict(r)}],
+                        escalate=False, confidence=0.9, intent=u.intent)
+        return shorten(answer, u, "review_route", r, prefix, cites)
     return tool_answer(u, "review_route", args, r, prefix)
 
 

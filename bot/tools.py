@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jixiao.bot import incentive_answer, tool_answers
 from jixiao.bot.answer import Answer, citation, citations_of, cite_line
+from jixiao.bot.short_answer import finish, fit, label
 from jixiao.bot.incentives import incentives, policy_register, procedure_facts
 from jixiao.bot.industry import resolve_industry, tier_scheme
 from jixiao.bot.review import load_review_routes, review_route
@@ -81,11 +82,13 @@ def _delegated(u: Understanding, _args) -> Answer:
     quote = route.basis[0]
     c = citation(quote.doc_id, quote.section, quote.quote)
     names = "、".join(route.applies_to.industries or ())
-    text = (f"委托区县生态环境局审核的是《地方指南》中的7个行业：{names}（B级及绩效引领性企业）；"
-            f"集体会议审查和公示公告仍由市生态环境局负责。\n" + cite_line([c] + citations_of(route.basis[1:])))
-    return Answer(text, cite_dicts([c] + citations_of(route.basis[1:])),
-                  [{"name": "delegated_industries", "args": {}, "result": {"found": True, "industries": names}}],
-                  confidence=0.9, intent="tool_review")
+    lead = (f"委托区县生态环境局审核的是《地方指南》中的7个行业：{names}（B级及绩效引领性企业）；"
+            f"集体会议审查和公示公告仍由市生态环境局负责。")
+    answer = Answer(lead + "\n" + cite_line([c] + citations_of(route.basis[1:])),
+                    cite_dicts([c] + citations_of(route.basis[1:])),
+                    [{"name": "delegated_industries", "args": {}, "result": {"found": True, "industries": names}}],
+                    confidence=0.9, intent="tool_review")
+    return finish(answer, lead + label(c))
 
 
 def _measure(u: Understanding, args: MeasureArgs) -> Answer:
@@ -108,9 +111,11 @@ def _procedure(u: Understanding, args: TopicArgs) -> Answer:
     facts = r.facts[:3]
     cites = citations_of(tuple(b for f in facts for b in f.basis))
     text = "\n".join(f.statement for f in facts) + "\n" + cite_line(cites)
-    return Answer(text, cite_dicts(cites), [{"name": "procedure_fact", "args": args.model_dump(),
-                                             "result": {"found": True, "facts": [f.id for f in facts]}}],
-                  confidence=0.85, intent="policy")
+    answer = Answer(text, cite_dicts(cites), [{"name": "procedure_fact", "args": args.model_dump(),
+                                               "result": {"found": True, "facts": [f.id for f in facts]}}],
+                    confidence=0.85, intent="policy")
+    short = [f.statement + "".join(label(c) for c in citations_of(f.basis[:1])) for f in facts]
+    return finish(answer, "\n".join(fit(short)))
 
 
 def _register(u: Understanding, _args) -> Answer:
@@ -122,9 +127,12 @@ def _register(u: Understanding, _args) -> Answer:
         meta = "，".join(x for x in (d.number, d.date) if x)
         lines.append(f"- {d.short_title or d.title}（{d.jurisdiction}{'，' + meta if meta else ''}）")
     cites = [citation(d.id, "发文", d.number or d.title) for d in docs if not d.parent][:3]
-    return Answer("\n".join(lines), cite_dicts(cites),
-                  [{"name": "policy_register", "args": {}, "result": {"found": True, "documents": [d.id for d in docs]}}],
-                  confidence=0.9, intent="policy")
+    answer = Answer("\n".join(lines), cite_dicts(cites),
+                    [{"name": "policy_register", "args": {}, "result": {"found": True,
+                                                                         "documents": [d.id for d in docs]}}],
+                    confidence=0.9, intent="policy")
+    count = len(lines) - 1
+    return finish(answer, "\n".join(fit([f"本助手收录了{count}份政策文件（回答都以这些文件为准），主要有："] + lines[1:])))
 
 
 def _handoff(u: Understanding, _args) -> Answer:

@@ -122,7 +122,7 @@ class Assistant:
             self.store.record(str(user_id), str(channel), question, answer.intent or u.intent,
                               [{"name": t["name"], "args": t["args"], "found": t["result"].get("found")}
                                for t in answer.tools], answer.chunks, answer.text, latency, answer.escalate,
-                              answer.route)
+                              answer.route, answer.detail)
         except Exception:  # the user still gets the answer; the operator finds the failure in the log
             log.exception("storing the turn failed user_id=%s", user_id)
         return answer
@@ -169,7 +169,7 @@ class Assistant:
             if answer.escalate or not answer.tools or self.answerability is None or self.search is None:
                 return answer
             focus = all(TOOLS[t["name"]].checks_focus for t in answer.tools if t.get("name") in TOOLS)
-            coverage = self.answerability.check(u.text, [answer.text], self._tool_vocabulary(answer),
+            coverage = self.answerability.check(u.text, [answer.detail or answer.text], self._tool_vocabulary(answer),
                                                 entity_words(u), focus=focus)
             if coverage.ok:
                 return answer

@@ -63,9 +63,11 @@
   }
 
   function renderText(bubble, reply) {
-    // the "依据：…" line repeats the citations shown below the answer in full
+    // the "依据：…" line repeats the citations shown below the answer in full;
+    // with a full text (reply.detail) the "回复“详细”" line becomes the 展开全文 expander
     const cited = reply.citations && reply.citations.length;
-    const lines = reply.answer.split("\n").filter((line) => !(cited && line.startsWith("依据：")));
+    const lines = reply.answer.split("\n").filter((line) => !(cited && line.startsWith("依据："))
+      && !(reply.detail && line.startsWith("回复“详细”")));
     const choice = isChoice(reply);
     let options = null;
     for (const line of lines) {
@@ -95,6 +97,13 @@
         options = null;
         bubble.appendChild(el("p", "line", line));
       }
+    }
+    if (reply.detail) {
+      const more = el("details", "detail");
+      more.appendChild(el("summary", "", "展开全文"));
+      reply.detail.split("\n").filter((line) => !(cited && line.startsWith("依据：")))
+        .forEach((line) => more.appendChild(el("p", "line", line)));
+      bubble.appendChild(more);
     }
   }
 

@@ -71,6 +71,12 @@ def _chat_as_staff_a(page, url: str) -> int:
     citation.locator("summary").click()
     expect(citation.locator(".clause-head")).to_contain_text("原文：", timeout=10_000)
     assert len(citation.locator(".clause-body").inner_text().strip()) > 10
+    # the short answer's full text is behind 展开全文 (issue #14), not behind a typed 详细
+    more = answer.locator("details.detail")
+    expect(more.locator("summary")).to_have_text("展开全文")
+    assert not any("回复“详细”" in t for t in answer.locator(".bubble > .line").all_inner_texts())
+    more.locator("summary").click()
+    expect(more).to_contain_text("申报系统")
 
     page.click("#escalate")
     ticket = page.locator(".msg.bot .ticket").last
