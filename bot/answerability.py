@@ -47,6 +47,7 @@ class Stopwords(BaseModel):
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     heavy_idf: float
+    card_backing: float
     focus_flags: tuple[str, ...]
     stopwords: Stopwords
     slots: dict[str, Slot]

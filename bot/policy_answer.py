@@ -110,12 +110,16 @@ class PolicyAnswers:
         from jixiao.bot.entities import entity_words
 
         used = list(dict.fromkeys(h for _, h in picked))
-        vocabulary = []
-        for h in used:
-            vocabulary += self.search.card_questions(getattr(h, "chunk_id", "")) if hasattr(self.search,
-                                                                                        "card_questions") else []
+        vocabulary, backed = [], False
+        if hasattr(self.search, "card_questions"):
+            ids = {getattr(h, "chunk_id", "") for h in used}
+            for cid in ids:
+                vocabulary += self.search.card_questions(cid)
+            floor = self.answerability.lexicon.card_backing
+            backed = any(m.score >= floor and self.search.card_target(m.card_id) in ids
+                         for m in self.search.match_cards(u.text, k=5, kinds=("clause",)))
         return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u),
-                                        said="\n".join(sentence for sentence, _ in picked))
+                                        focus=not backed, said="\n".join(sentence for sentence, _ in picked))
 
     def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None

@@ -77,9 +77,9 @@ def load_routes(path: Path = ROUTES_PATH) -> tuple[RouteRule, ...]:
     return table.routes
 
 
-def _elliptical(u: Understanding) -> bool:
-    """A follow-up too short to stand on its own words ("那C级呢"): cards would match noise."""
-    return u.followup and len(re.sub(r"[\W_]+", "", u.text)) <= 10
+def _elliptical(u: Understanding, has_context: bool) -> bool:
+    """A short turn after another ("那C级呢", "要准备啥子材料嘛") leans on it: cards would match its few words alone."""
+    return (u.followup or has_context) and len(re.sub(r"[\W_]+", "", u.text)) <= 10
 
 
 class Router:
@@ -94,15 +94,17 @@ class Router:
         self.clock = clock or SystemClock()
         self.tagged = tagged  # (word, part of speech) reader: names places; None without a retriever
 
-    def decide(self, u: Understanding, matches: list) -> Route:
+    def decide(self, u: Understanding, matches: list, has_context: bool = False) -> Route:
+        """`has_context`: the user's previous turn is known (a short turn then leans on it)."""
         scores = {m.kind: round(m.score, 3) for m in reversed(matches)}  # best per kind (matches are best first)
         for rule in self.rules:
-            route = self._try(rule, u, matches, scores)
+            route = self._try(rule, u, matches, scores, has_context)
             if route is not None:
                 return route
         raise AssertionError("the route table ends with a fallback")  # load_routes guarantees it
 
-    def _try(self, rule: RouteRule, u: Understanding, matches: list, scores: dict) -> Route | None:
+    def _try(self, rule: RouteRule, u: Understanding, matches: list, scores: dict,
+             has_context: bool = False) -> Route | None:
         when = rule.when
         if when == "empty":
             return Route("empty", id=rule.id, reason="空消息") if u.intent == "empty" else None
@@ -120,7 +122,7 @@ class Router:
             name = INTENT_TOOLS[u.intent]
             return Route("tool", name, _entity_args(u), f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
         if when == "card":
-            return self._card(rule, u, matches, scores)
+            return None if _elliptical(u, has_context) else self._card(rule, u, matches, scores)
         if when == "retrieval":
             if not self.searchable:
                 return None
@@ -157,7 +159,7 @@ class Router:
                      f"问 {year} 年的安排，已收录文件最新为 {newest_year()} 年", scores)
 
     def _card(self, rule: RouteRule, u: Understanding, matches: list, scores: dict) -> Route | None:
-        if not matches or _elliptical(u):
+        if not matches:
             return None
         best = next((m for m in matches if m.kind == rule.card_kind), None)
         if best is None or best.score < rule.min_score:

@@ -60,6 +60,7 @@ class PlaceWords(BaseModel):
     loaded: tuple[str, ...]
     chongqing: tuple[str, ...]
     others: tuple[str, ...]
+    suffixes: str
     not_places: tuple[str, ...]
     examples: tuple[_Example, ...]
 
@@ -112,9 +113,14 @@ def other_places(tagged: Callable[[str], list[tuple[str, str]]], text: str) -> l
     """Places named in `text` whose documents are not loaded (not Chongqing's districts, not 聊城/开封)."""
     words = place_words()
     known = words.loaded + words.chongqing + words.not_places
-    tagged_places = [w for w, flag in tagged(text)
-                     if flag == "ns" and len(w) >= 2 and not any(k in w or w in k for k in known)]
-    listed = [p for p in words.others if p in text and not any(p in k for k in known)]
+    # the tagger's place nouns are trusted only with an administrative suffix (巴中市, 宣汉县): it also tags 沾边, 深度
+    tagged_places = [w for w, flag in tagged(text) if flag == "ns" and len(w) >= 3 and w[-1] in words.suffixes
+                     and not any(k in w or w in k for k in known)]
+    # two-character places are matched as whole words (复合肥 is no 合肥), with or without their suffix (达州市);
+    # longer names anywhere in the text (汾渭平原, 石家庄)
+    listed = [w if w in words.others else w[:-1] for w, _ in tagged(text)
+              if w in words.others or (len(w) > 2 and w[-1] in words.suffixes and w[:-1] in words.others)]
+    listed += [p for p in words.others if len(p) >= 3 and p in text]
     from jixiao.bot.entities import _referenced  # "四川的《地方指南》" names the guide Chongqing applies, not a place asked
 
     return [p for p in dict.fromkeys(listed + tagged_places) if not _referenced(text, p)]

@@ -104,8 +104,9 @@ class Assistant:
         start = time.perf_counter()
         self.passages.last_evidence = None
         try:
-            u = understand(text, self._previous(user_id))
-            answer = self.answer(u)
+            previous = self._previous(user_id)
+            u = understand(text, previous)
+            answer = self.answer(u, has_context=previous is not None)
             if self.llm is not None and not answer.escalate and (answer.citations or answer.tools):
                 answer = self._draft(u, answer)
             if u.truncated and u.intent != "empty":
@@ -154,9 +155,9 @@ class Assistant:
         text = draft + ("\n" + cite_line(cites) if cites else "")
         return dataclasses.replace(answer, text=text, drafted=True)
 
-    def answer(self, u: Understanding) -> Answer:
+    def answer(self, u: Understanding, has_context: bool = False) -> Answer:
         """Decide the route of the understood turn (bot/route.py) and answer it; the route is kept on the answer."""
-        route = self.router.decide(u, self.card_matches(u))
+        route = self.router.decide(u, self.card_matches(u), has_context)
         answer = self.execute(route, u)
         answer.route = dict(route.to_json(), **answer.route_note)
         if route.kind in ("tool", "clause") and not answer.escalate:
@@ -213,6 +214,8 @@ class Assistant:
         return out
 
     def _other(self, route: Route, u: Understanding) -> Answer:
+        if route.kind == "out_of_scope" and route.id == "scope-rule:place":  # a place the region list lacks
+            return out_of_scope_answer(u, route.name, route.args.get("topic", ""))
         if route.kind == "out_of_scope" and not route.id.startswith("scope-rule"):
             card = self.router.cards.get(route.id.split(":", 1)[-1])
             nearest = getattr(card, "nearest", None)

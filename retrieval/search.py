@@ -258,12 +258,19 @@ class Retriever:
         return self._stored
 
     def match_cards(self, query: str, k: int = 8, kinds: tuple[str, ...] | None = None) -> list[CardMatch]:
-        """The cards whose questions are most like `query`, best first."""
+        """The cards whose questions are most like `query`, best first (one turn asks several times: the router,
+        the clause votes, the answerability check; the last few queries are remembered)."""
         cards = self._load_cards()
         if not len(cards) or not query.strip():
             return []
-        return cards.match(self.embedder.embed_query(query), self.tokenizer.tokens(query), pinyin_tokens(query),
-                           k=k, kinds=kinds)
+        key = (query, k, kinds, id(cards))
+        memo = self.__dict__.setdefault("_card_memo", {})
+        if key not in memo:
+            if len(memo) >= 64:
+                memo.pop(next(iter(memo)))
+            memo[key] = cards.match(self.embedder.embed_query(query), self.tokenizer.tokens(query),
+                                    pinyin_tokens(query), k=k, kinds=kinds)
+        return list(memo[key])
 
     def card_target(self, card_id: str) -> str | None:
         """The chunk id a clause card resolves to."""
