@@ -47,7 +47,8 @@ def install(services: Services) -> WeChatDesk:
         elif settings.wechat_account == "verified":
             log.warning("JIXIAO_WECHAT_ACCOUNT=verified but JIXIAO_WECHAT_APPID/SECRET are unset: late answers "
                         "are held for the user's next message instead of sent")
-        desk = services.extras["wechat"] = WeChatDesk(services, client=client, gate=gate)
+        desk = services.extras["wechat"] = WeChatDesk(services, client=client, gate=gate,
+                                                      workers=services.settings.wechat_turn_threads)
         services.deliverers["wechat"] = desk.deliver
         if gate is not None and services.bot is not None:
             desk.start()  # answer and deliver what a crashed or killed process left behind

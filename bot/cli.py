@@ -93,3 +93,41 @@ def register(app: typer.Typer) -> None:
         """查询评级申报的审核路径：谁审、按什么顺序（重庆）。"""
         result = review_route(text, branch=branch, grade=grade, region=region)
         typer.echo(to_json(result)) if as_json else render_review(result)
+
+
+def register_tools(app: typer.Typer) -> None:
+    """`jixiao tools list|run`: every tool of the registry (jixiao.bot.tools) with its arguments, run by name."""
+    tools_app = typer.Typer(help="查询工具（与路由、大模型使用的是同一个工具登记表）。", no_args_is_help=True)
+    app.add_typer(tools_app, name="tools")
+
+    @tools_app.command("list")
+    def list_cmd() -> None:
+        """列出全部工具及其参数。"""
+        from jixiao.bot.tools import TOOLS
+
+        for tool in TOOLS.values():
+            params = "，".join(f"{k}{'' if f.is_required() else '?'}" for k, f in tool.args.model_fields.items())
+            typer.echo(f"{tool.name}（{params or '无参数'}）：{tool.description}")
+
+    @tools_app.command("run")
+    def run_cmd(name: str = typer.Argument(..., help="工具名，见 `jixiao tools list`"),
+                args: list[str] = typer.Argument(None, help="参数，写成 键=值，如 industry=铸造 grade=B")) -> None:
+        """按名称运行一个工具，输出 JSON 结果。"""
+        from pydantic import ValidationError
+
+        from jixiao.bot.tools import TOOLS, result_json
+
+        tool = TOOLS.get(name)
+        if tool is None:
+            typer.echo(f"没有工具“{name}”。可选：{'、'.join(TOOLS)}", err=True)
+            raise typer.Exit(2)
+        pairs = [a.split("=", 1) for a in args or []]
+        if any(len(p) != 2 for p in pairs):
+            typer.echo("参数要写成 键=值，如 industry=铸造", err=True)
+            raise typer.Exit(2)
+        try:
+            parsed = tool.args(**dict(pairs))
+        except ValidationError as exc:
+            typer.echo(f"参数不对：{exc.errors()[0]['loc']} {exc.errors()[0]['msg']}", err=True)
+            raise typer.Exit(2)
+        typer.echo(json.dumps(result_json(tool.run(parsed)), ensure_ascii=False, indent=2, default=str))

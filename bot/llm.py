@@ -62,37 +62,23 @@ def keep_supported(draft: str, evidence: list[str]) -> tuple[str, list[str]]:
     return "".join(kept), dropped
 
 
+LLM_TOOLS = ("tier_scheme", "review_route", "incentives", "incentive_measure", "resolve_industry", "procedure_fact",
+             "delegated_industries", "policy_register")  # lookups; start_assessment and handoff are the dialogue's
+
+
 def lookup_tools() -> list:
-    """The lookup tools as LangChain tools (results returned as JSON text)."""
+    """The registry's lookups (jixiao.bot.tools) as LangChain tools: pydantic arguments, results as JSON text."""
     from langchain_core.tools import StructuredTool
 
-    from jixiao.bot.incentives import incentives
-    from jixiao.bot.industry import resolve_industry, tier_scheme
-    from jixiao.bot.review import review_route
+    from jixiao.bot.tools import TOOLS, result_json
 
-    def _json(result) -> str:
-        data = dataclasses.asdict(result)
-        data.pop("resolution", None)
-        return json.dumps(data, ensure_ascii=False, default=str)
+    def bind(tool):
+        def call(**kwargs) -> str:
+            return json.dumps(result_json(tool.run(tool.args(**kwargs))), ensure_ascii=False, default=str)
 
-    def tier_scheme_tool(industry: str, branch: str | None = None) -> str:
-        """附件3：某行业（及分支）的管控类型（A/B/C/D、绩效引领等）。"""
-        return _json(tier_scheme(industry, branch))
+        return StructuredTool.from_function(call, name=tool.name, description=tool.description, args_schema=tool.args)
 
-    def review_route_tool(industry: str, grade: str | None = None) -> str:
-        """重庆：某行业申报某等级由谁审核、审核步骤。"""
-        return _json(review_route(industry, None, grade))
-
-    def incentives_tool(grade: str) -> str:
-        """附件1：某等级企业可享受的惠企措施。"""
-        return _json(incentives(grade))
-
-    def resolve_industry_tool(text: str) -> str:
-        """俗称（如“马桶厂”“修车厂”）对应附件3的哪个行业。"""
-        return _json(resolve_industry(text))
-
-    return [StructuredTool.from_function(f, name=f.__name__.removesuffix("_tool"))
-            for f in (tier_scheme_tool, review_route_tool, incentives_tool, resolve_industry_tool)]
+    return [bind(TOOLS[name]) for name in LLM_TOOLS]
 
 
 class OpenAIDrafter:

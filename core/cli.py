@@ -20,6 +20,7 @@ def _wire() -> None:
 
     app.add_typer(docs_app, name="docs", help="政策文件：导入、列表。")
     tool_cli.register(app)
+    tool_cli.register_tools(app)
     cli_rules.register(app)
     assess_cli.register(app)
     retrieval_cli.register(app)

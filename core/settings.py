@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     wechat_account: Literal["verified", "unverified"] = "unverified"
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget: float = Field(default=4.0, gt=0, description="Seconds to wait for an answer before the 5 s fallback.")
+    wechat_turn_threads: int = Field(default=32, ge=1, description="Threads per process answering WeChat messages at "
+                                     "once; at least message rate × LLM deadline, so a slow draft never queues "
+                                     "another user's turn.")
 
     def db_url(self) -> str:
         """The SQLAlchemy URL in use: JIXIAO_DATABASE_URL or SQLite under data_dir."""

@@ -50,10 +50,14 @@ def _prepare(bench_dir: Path, index_from: Path | None, password: str, secret: st
     _import_tables()
     create_all(engine)
     store = auth.UserStore(engine, secret)
+    from jixiao.adapters import csrf
+
     cookies = []
     for i in range(USERS):
         store.add(f"bench{i}", password, role="staff")
-        cookies.append({auth.COOKIE: store.open_session(f"bench{i}")})
+        session = store.open_session(f"bench{i}")
+        # the anti-forgery token a page reads from its cookie (adapters/csrf.py), sent as X-CSRF-Token
+        cookies.append({auth.COOKIE: session, csrf.COOKIE: store.csrf(session)})
     engine.dispose()
     return cookies
 

@@ -29,13 +29,14 @@ def test_index_writes_to_the_chroma_server_and_search_reads_it(tmp_path):
         host, port = url.removeprefix("http://").split(":")
         server_count = chromadb.HttpClient(host=host, port=int(port)).get_collection(COLLECTION).count()
         chunks = int(out.split("chunks=")[1].split()[0])
-        assert server_count == chunks > 100
+        cards = int(out.split("cards=")[1].split()[0])  # question cards share the collection with the chunks
+        assert server_count == chunks + cards and chunks > 100 and cards > 1000
 
         settings = Settings(data_dir=data, embedder="hash", chroma_url=url)
         retriever = open_retriever(settings)
         hits = retriever.search("汽修申报由谁审核", k=5)
         assert hits and all(h.doc_id for h in hits)
-        assert retriever.store.count() == chunks  # the vectors came from the server
+        assert retriever.store.count() == chunks + cards  # the vectors came from the server
 
         again = run_cli(["index"], env).stdout  # incremental: nothing new to embed
         assert "added=0" in again

@@ -34,6 +34,7 @@ def _ask_until_both_workers(url: str, cookies, question: str, tries: int = 60) -
     by_worker: dict[str, dict] = {}
     with _fresh(url) as c:
         c.cookies = cookies
+        c.headers["X-CSRF-Token"] = cookies.get("jixiao_csrf") or ""  # adapters/csrf.py
         for _ in range(tries):
             r = c.post("/api/chat", json={"message": question})
             r.raise_for_status()
@@ -70,6 +71,7 @@ def test_an_uploaded_docx_is_citeable_from_both_workers(deployment):
     admin = _login(url, "admin")
     with _fresh(url) as c:
         c.cookies = admin
+        c.headers["X-CSRF-Token"] = admin.get("jixiao_csrf") or ""  # adapters/csrf.py
         staged = c.post("/api/admin/documents/uploads", params={"filename": "臭氧巡检通知.docx"},
                         content=write_notice(tmp_path / "n.docx").read_bytes(), headers={"Origin": url})
         assert staged.status_code == 200, staged.text
@@ -97,6 +99,7 @@ def test_two_workers_answer_many_users_at_once(deployment):
     def ask(i: int) -> tuple[str, float]:
         with _fresh(url) as c:
             c.cookies = cookies
+            c.headers["X-CSRF-Token"] = cookies.get("jixiao_csrf") or ""  # adapters/csrf.py
             t0 = time.perf_counter()
             r = c.post("/api/chat", json={"message": "铸造厂能评几级？"})
             r.raise_for_status()

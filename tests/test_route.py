@@ -148,3 +148,18 @@ def test_gates_are_known_reply_kinds():
     from jixiao.knowledge.cards import REPLY_KINDS
 
     assert set(load_table().gates) <= set(REPLY_KINDS)
+
+
+def test_one_registry_serves_the_cli_and_the_llm():
+    from typer.testing import CliRunner
+
+    from jixiao.bot.llm import LLM_TOOLS, lookup_tools
+    from jixiao.bot.tools import TOOLS
+    from jixiao.cli import _wire, app
+
+    assert {t.name for t in lookup_tools()} == set(LLM_TOOLS) <= set(TOOLS)
+    _wire()
+    out = CliRunner().invoke(app, ["tools", "run", "tier_scheme", "industry=铸造"]).output
+    assert '"found": true' in out and "A" in out
+    bad = CliRunner().invoke(app, ["tools", "run", "天气"])
+    assert bad.exit_code == 2

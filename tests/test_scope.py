@@ -151,9 +151,27 @@ def test_campaign_timing_searches_the_period_clause(text, bot):
     assert "工作时段" in expand(understand(text).text) or "适当延长" in expand(understand(text).text)
 
 
-def test_this_year_without_a_number_is_not_a_year_mismatch(bot):
+def test_this_year_without_a_number_is_not_a_year_mismatch(tmp_path):
+    # read in 2024, "今年" is the year of the loaded notice (in 2026 it is a year no document covers: test_route.py)
+    import datetime as dt
+
+    from jixiao.bot.timeplace import FixedClock
+
+    bot = Assistant(FakePassageSearch(HITS), tmp_path / "turns.db", abstain_model=None,
+                    clock=FixedClock(dt.date(2024, 9, 1)))
     a = bot.reply("u", "今年创B争A要搞到几号，过了期限还能弄不")
     assert not a.escalate and a.citations[0]["section"] == "一、" and "可适当延长" in a.text
+
+
+def test_this_year_read_in_2026_says_the_documents_are_from_2024(tmp_path):
+    import datetime as dt
+
+    from jixiao.bot.timeplace import FixedClock
+
+    bot = Assistant(FakePassageSearch(HITS), tmp_path / "turns.db", abstain_model=None,
+                    clock=FixedClock(dt.date(2026, 12, 2)))
+    a = bot.reply("u", "今年创B争A要搞到几号，过了期限还能弄不")
+    assert a.escalate and a.route["id"] == "time-rule:2026" and "2024" in a.text and "转人工" in a.text
 
 
 # ---------------------------------------------------------------- 6. one measure in everyday words
