@@ -21,27 +21,23 @@ from typing import Callable, Iterable
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from jixiao.knowledge.lexicon import Example
+
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon" / "answerability.yaml"
 _NUMBERISH = re.compile(r"^[\d.%]+$|^[A-Z]$|^20\d\d年?$")
-
-
-class _Example(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    positive: str
-    negative: str
 
 
 class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     asks: str
     evidence: str
-    examples: tuple[_Example, ...]
+    examples: tuple[Example, ...]
 
 
 class Stopwords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     words: tuple[str, ...]
-    examples: tuple[_Example, ...]
+    examples: tuple[Example, ...]
 
 
 class Lexicon(BaseModel):

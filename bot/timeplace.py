@@ -17,6 +17,8 @@ from typing import Callable, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from jixiao.knowledge.lexicon import Example
+
 LEXICON = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon"
 _YEAR = re.compile(r"(20\d\d)\s*年?")
 
@@ -41,18 +43,12 @@ class FixedClock:
         return self.day
 
 
-class _Example(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    positive: str
-    negative: str
-
-
 class TimeWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     relative: dict[str, int]
     current: tuple[str, ...]
     schedule: str
-    examples: tuple[_Example, ...]
+    examples: tuple[Example, ...]
 
 
 class PlaceWords(BaseModel):
@@ -62,7 +58,7 @@ class PlaceWords(BaseModel):
     others: tuple[str, ...]
     suffixes: str
     not_places: tuple[str, ...]
-    examples: tuple[_Example, ...]
+    examples: tuple[Example, ...]
 
 
 @cache

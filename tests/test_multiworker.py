@@ -110,3 +110,37 @@ def test_two_workers_answer_many_users_at_once(deployment):
         results = list(pool.map(ask, range(24)))
     assert len({w for w, _ in results}) == 2
     assert max(s for _, s in results) < 10
+
+
+NO_PACK_FLOW = ["自评", "汽修", "1", "否", "没有", "不存在", *["已完成"] * 9]  # an industry without a criteria pack
+
+
+def test_a_follow_up_and_a_self_assessment_alternate_between_workers(deployment):
+    """Turns land on either worker (no keep-alive); the follow-up context and the assessment session are in the
+    database, so the worker that did not see the previous turn answers as if it had."""
+    url, _env, _tmp = deployment
+    cookies = _login(url, "zhang")
+
+    def say(c, text: str) -> tuple[str, dict]:
+        r = c.post("/api/chat", json={"message": text})
+        r.raise_for_status()
+        return r.headers["x-jixiao-worker"], r.json()
+
+    with _fresh(url) as c:
+        c.cookies = cookies
+        c.headers["X-CSRF-Token"] = cookies.get("jixiao_csrf") or ""
+        first, _ = say(c, "铸造厂评B级由谁审核？")
+        for _ in range(40):  # "那C级呢" names no industry: 铸造 must come from the stored context
+            worker, reply = say(c, "那C级呢？")
+            if worker != first:
+                break
+        assert worker != first, "every request landed on one worker"
+        assert "铸造" in reply["answer"] and "区县" in reply["answer"]
+
+        workers, replies = set(), []
+        for line in NO_PACK_FLOW:
+            worker, reply = say(c, line)
+            workers.add(worker)
+            replies.append(reply["answer"])
+        assert len(workers) == 2, "the assessment did not alternate between workers"
+        assert replies[-1].startswith("【自评结果】") and "汽修" in replies[-1]

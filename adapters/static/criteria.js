@@ -2,27 +2,8 @@
 // Criteria packs page: list packs in force, upload a pack, show its validation, activate or deactivate.
 // All text from the server or the file is inserted with textContent (never innerHTML).
 (function () {
-  const $ = (id) => document.getElementById(id);
+  const { $, el, flash, csrfHeaders } = window.jixiaoPage;  // page.js
   let checked = null; // the text that passed the last check
-
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function flash(message, isError) {
-    const box = $("flash");
-    box.textContent = message;
-    box.className = isError ? "flash error" : "flash";
-    box.hidden = false;
-  }
-
-  function csrfHeaders(headers) {  // the session's token (adapters/csrf.py), as the console sends it
-    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
-    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
-  }
 
   async function api(path, body) {
     const res = await fetch("/api/criteria" + path, { method: body ? "POST" : "GET", credentials: "same-origin",

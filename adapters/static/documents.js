@@ -3,29 +3,10 @@
 // mark documents superseded / removed. All text is inserted with textContent (never innerHTML).
 (function () {
   const API = "/api/admin/documents";
-  const $ = (id) => document.getElementById(id);
+  const { $, el, flash, csrfHeaders } = window.jixiaoPage;  // page.js
   const VERDICTS = { add: "新增", replace: "替换旧版本", skip: "重复，跳过" };
   const ORIGINS = { package: "内置", upload: "上传" };
   let staged = null; // the job waiting for confirmation
-
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function flash(message, isError) {
-    const box = $("flash");
-    box.textContent = message;
-    box.className = isError ? "flash error" : "flash";
-    box.hidden = false;
-  }
-
-  function csrfHeaders(headers) {
-    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
-    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
-  }
 
   async function api(path, options) {
     const opts = Object.assign({ credentials: "same-origin" }, options || {});
