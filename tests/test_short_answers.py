@@ -216,7 +216,7 @@ def test_follow_up_names_review_steps_already_given(tmp_path):
     first = d.reply("u", "汽修企业申报地方绩效引领找谁审核？")
     steps = [line for line in first.text.split("\n") if line[:1].isdigit()]
     assert len(steps) >= 3
-    follow = d.reply("u", "要是申报B级呢")
+    follow = d.reply("u", "要是申报的是B级，又找谁")
     assert not any(line in follow.text for line in steps) and f"第1–{len(steps)}步同上。" in follow.text
 
 
