@@ -15,12 +15,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from jixiao.bot.timeplace import Clock, SystemClock, other_places, time_frame, time_words, uncovered_year
+from jixiao.bot.timeplace import (Clock, SystemClock, other_places, place_words, time_frame, time_words,
+                                  uncovered_year)
 from jixiao.bot.understanding import DEFAULT_REGION, TOOL_INTENTS, Understanding
 
 ROUTES_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "lexicon" / "routes.yaml"
 KINDS = ("empty", "smalltalk", "tool", "clause", "out_of_scope", "abstain", "curated", "assessment")
-DOC_REGIONS = ("聊城", "开封")  # other jurisdictions with loaded documents
+DOC_REGIONS = place_words().documents  # other jurisdictions with loaded documents (knowledge/lexicon/places.yaml)
 INTENT_TOOLS = {"tool_tiers": "tier_scheme", "tool_review": "review_route", "tool_incentives": "incentives",
                 "tool_industry": "resolve_industry", "assess": "start_assessment", "human": "handoff"}
 # the personal flags of `understand` → the out-of-scope reply kind they stand for

@@ -54,6 +54,7 @@ class TimeWords(BaseModel):
 class PlaceWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     loaded: tuple[str, ...]
+    documents: tuple[str, ...]
     chongqing: tuple[str, ...]
     others: tuple[str, ...]
     suffixes: str
