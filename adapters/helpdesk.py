@@ -57,20 +57,26 @@ def check_citations(citations: list[dict] | None, evidence: list[dict] | None = 
     return out
 
 
-def history_from_store(data_dir: Path, user_id: str, limit: int = HISTORY_TURNS) -> list[dict]:
-    """The user's recent turns from ConversationStore (<data_dir>/conversations.db), oldest first."""
+def _evidence(answer: Any, assessment: dict | None) -> dict | None:
+    """What the ticket keeps beside the draft: the router's decision (why the bot answered or gave up) and the
+    self-assessment result a hand-over carries."""
+    extra = {}
+    route = getattr(answer, "route", None)
+    if route:
+        extra["route"] = {k: route.get(k) for k in ("kind", "name", "id", "reason", "check") if route.get(k)}
+    if assessment is not None:
+        extra["assessment"] = assessment
+    return extra or None
+
+
+def history_from_store(engine, user_id: str, limit: int = HISTORY_TURNS) -> list[dict]:
+    """The user's recent turns from the conversation store (table `turns` of the one database), oldest first,
+    each with the route the assistant took."""
     from jixiao.bot.conversation import ConversationStore
 
-    path = Path(data_dir) / "conversations.db"
-    if not path.exists():
-        return []
-    store = ConversationStore(path)
-    try:
-        turns = store.recent(user_id, limit)
-    finally:
-        store.close()
-    return [{"question": t.question, "answer": t.answer, "intent": t.intent, "at": t.created_at}
-            for t in reversed(turns)]
+    turns = ConversationStore(engine).recent(user_id, limit)
+    return [{"question": t.question, "answer": t.answer, "intent": t.intent, "at": t.created_at,
+             "route": t.route} for t in reversed(turns)]
 
 
 def assessment_of(answer: Any) -> dict | None:
@@ -124,7 +130,7 @@ class Helpdesk:
             question = assessment_question(assessment)
         if history is None:
             try:
-                history = history_from_store(self.services.settings.data_dir, user_id)
+                history = history_from_store(self.services.engine, user_id)
             except Exception:  # the ticket matters more than its context
                 log.warning("helpdesk history unavailable user_id=%s", user_id, exc_info=True)
                 history = []
@@ -134,7 +140,7 @@ class Helpdesk:
             confidence=float(getattr(answer, "confidence", 0.0) or 0.0),
             citations=list(getattr(answer, "citations", None) or []),
             chunks=list(getattr(answer, "chunks", None) or []), history=list(history),
-            extra={"assessment": assessment} if assessment is not None else None, personal=personal)
+            extra=_evidence(answer, assessment), personal=personal)
 
     # -- staff
 

@@ -178,3 +178,20 @@ def _settled(client, tid: int, timeout: float = 10.0) -> str:
         if delivery != "sending" or time.monotonic() > deadline:
             return delivery
         time.sleep(0.05)
+
+
+def test_a_ticket_shows_why_the_bot_answered_or_gave_up(services, as_user):
+    """The router's decision of the escalated turn is kept on the ticket, and the turns before it carry theirs."""
+    import dataclasses
+
+    from jixiao.bot.conversation import ConversationStore
+
+    route = {"kind": "out_of_scope", "name": "admin_procedure", "id": "oos-card:oos.permit.procedure",
+             "reason": "文件外问题卡片“排污许可证到期了怎么延续”", "scores": {"out_of_scope": 0.9}}
+    ConversationStore(services.engine).record("wechat:o9", "wechat", "先问一句", "policy", [], [], "答", 5, False,
+                                              {"kind": "clause", "id": "clause"})
+    desk = services.extras["helpdesk"]
+    tid = desk.open_ticket("wechat", "wechat:o9", "排污许可证变更要多久", dataclasses.replace(DRAFT, route=route))
+    detail = as_user(User("alice", "staff")).get(f"/api/helpdesk/tickets/{tid}").json()
+    assert detail["evidence"]["route"]["id"] == "oos-card:oos.permit.procedure"
+    assert detail["history"][-1]["route"]["id"] == "clause"  # from the one database, not a file of its own

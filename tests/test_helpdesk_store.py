@@ -206,7 +206,7 @@ def test_bare_requests_and_assessments_are_not_shared(desk):
 
 
 def test_history_read_from_conversation_store(desk):
-    store = ConversationStore(desk.services.settings.data_dir / "conversations.db")
+    store = ConversationStore(desk.services.engine)  # the one database: no conversations.db of its own
     store.record("web:li", "web", "铸造能评几级？", "tool_tiers", [], [], "A/B/C/D", 5, False)
     store.record("web:li", "web", "找谁审？", "policy", [], [], "不确定", 5, True)
     store.record("web:other", "web", "别人", "policy", [], [], "x", 5, False)

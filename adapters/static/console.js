@@ -146,6 +146,12 @@
     $("d-askers").replaceChildren(...(t.askers || []).map((a) => el("li",
       `${CHANNELS[a.channel] || a.channel}用户 ${a.user_id}：${a.question}` +
       (a.delivery_label ? ` —— ${a.delivery_label}` : ""), a.delivery ? "delivery-" + a.delivery : "")));
+    const route = t.evidence && t.evidence.route;  // the router's decision for the escalated turn (bot/route.py)
+    $("d-route-box").hidden = !route;
+    if (route) {
+      const check = route.check && !route.check.ok ? `；未通过的检查：${route.check.check}（${(route.check.missing || []).join("、")}）` : "";
+      $("d-route").textContent = `${route.reason || route.kind}（${route.id || ""}）${check}`;
+    }
     const assessment = t.evidence && t.evidence.assessment;
     $("d-assessment-box").hidden = !assessment;
     if (assessment) {
