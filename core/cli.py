@@ -24,6 +24,7 @@ def _wire() -> None:
     cli_rules.register(app)
     assess_cli.register(app)
     retrieval_cli.register(app)
+    retrieval_cli.register_cards(app)
     cli_ask.register(app)
     eval_cli.register(app)
     serve_cli.register(app)

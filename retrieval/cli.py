@@ -57,3 +57,34 @@ def register(app: typer.Typer) -> None:
             for i, h in enumerate(hits, 1):
                 snippet = h.text.split("\n", 1)[-1].replace("\n", " ")[:120]
                 typer.echo(f"{i}. [{h.score:.3f}] {h.title} {h.section}\n   {snippet}")
+
+
+def register_cards(app: typer.Typer) -> None:
+    """`jixiao cards check [DIR]`: validate question cards and resolve every clause card against today's chunks."""
+    cards_app = typer.Typer(help="问题卡片（knowledge/cards/）：校验。", no_args_is_help=True)
+    app.add_typer(cards_app, name="cards")
+
+    @cards_app.command("check")
+    def check_cmd(folder: Optional[str] = typer.Argument(None, help="卡片目录；默认内置目录加 <数据目录>/cards")) -> None:
+        """校验卡片格式、工具名、编号唯一，并检查每张条款卡片的锚文字仍在某个片段中。"""
+        from pathlib import Path
+
+        from jixiao.bot.tools import TOOL_NAMES
+        from jixiao.knowledge.cards import CardError, card_dirs, load_cards, resolve_clauses
+        from jixiao.knowledge.ingest.model import load_corpus
+        from jixiao.retrieval.chunks import chunk_documents
+
+        retriever = _retriever()
+        dirs = [Path(folder)] if folder else card_dirs([Path(retriever.config.data_dir) / "cards"])
+        try:
+            cards = load_cards(dirs, tools=TOOL_NAMES)
+        except CardError as exc:
+            typer.echo(f"卡片有误：{exc}", err=True)
+            raise typer.Exit(1)
+        _, orphans = resolve_clauses(cards, chunk_documents(load_corpus(retriever.config.corpus_dirs())))
+        counts = "，".join(f"{kind} {n} 张 {q} 问" for kind, (n, q) in sorted(cards.counts().items()))
+        typer.echo(f"卡片：{counts}")
+        for card in orphans:
+            typer.echo(f"孤立的条款卡片（锚文字“{card.anchor}”已不在 {card.doc_id} 的任何片段中）：{card.id}", err=True)
+        if orphans:
+            raise typer.Exit(1)

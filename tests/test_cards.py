@@ -111,3 +111,17 @@ def test_a_card_scores_its_best_question_and_typos_match_by_sound():
     assert matches[0].question == "评上B级有什么好处" and matches[0].lex > matches[1].lex
     assert index.match(emb.embed_query(q), tok.tokens(q), pinyin_tokens(q), kinds=("out_of_scope",))[0].kind == \
         "out_of_scope"
+
+
+def test_cards_check_command_reports_counts_and_refuses_a_bad_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from jixiao.cli import _wire, app
+
+    _wire()
+    ok = CliRunner().invoke(app, ["cards", "check"])
+    assert ok.exit_code == 0 and "clause " in ok.output and "tool " in ok.output
+    (tmp_path / "b.yaml").write_text("cards:\n  - {id: t.1, kind: tool, tool: weather, questions: [a, b, c, d, e, f, g, h]}\n",
+                                     encoding="utf-8")
+    bad = CliRunner().invoke(app, ["cards", "check", str(tmp_path)])
+    assert bad.exit_code == 1 and "weather" in bad.output
