@@ -156,16 +156,19 @@ class Retriever:
         return IndexReport(len(chunks), len(new), len(gone), len(chunks) - len(new), time.perf_counter() - t0,
                            cards, added, orphans)
 
-    def load_card_set(self) -> CardSet:
-        """The packaged cards plus any under `<data_dir>/cards` (cards staff add)."""
+    def load_card_set(self, fresh: bool = False) -> CardSet:
+        """The packaged cards plus any under `<data_dir>/cards` (cards staff add); read once, again when `fresh`."""
         from jixiao.bot.tools import TOOL_NAMES
 
-        return load_cards(card_dirs([Path(self.config.data_dir) / "cards"]), tools=TOOL_NAMES)
+        if fresh or getattr(self, "_card_set", None) is None:
+            self._card_set = load_cards(card_dirs([Path(self.config.data_dir) / "cards"]), tools=TOOL_NAMES)
+            self._tool_of = None
+        return self._card_set
 
     def _index_cards(self, chunks: list[Chunk], have: set[str], rebuild: bool) -> tuple[int, int, tuple[str, ...]]:
         """Embed new card questions (query prefix), drop vanished ones, write their tokens; clause cards get the
         id of the chunk their anchor resolves to."""
-        card_set = self.load_card_set()
+        card_set = self.load_card_set(fresh=True)
         questions = card_set.questions()
         resolved, orphans = resolve_clauses(card_set, chunks)
         wanted = {q.id for q in questions}

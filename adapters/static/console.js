@@ -3,19 +3,12 @@
 // All user-provided text is inserted with textContent (never innerHTML).
 (function () {
   const API = "/api/helpdesk";
-  const $ = (id) => document.getElementById(id);
+  const { $, el, csrfHeaders } = window.jixiaoPage;  // page.js
   const CHANNELS = { web: "网页", wechat: "微信" };
   const ACTIONS = { open: "创建工单", message: "用户追问", claim: "认领", answer: "答复", close: "关闭",
                     reopen: "重开", curated: "标准答复" };
   let me = null;
   let current = null; // the ticket shown in the detail pane
-
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
-  }
 
   function flash(message, isError) {
     const box = $("flash");
@@ -24,11 +17,6 @@
     box.hidden = false;
     clearTimeout(flash.timer);
     flash.timer = setTimeout(() => { box.hidden = true; }, 6000);
-  }
-
-  function csrfHeaders(headers) {
-    const m = document.cookie.match(/(?:^|;\s*)jixiao_csrf=([^;]+)/);
-    return Object.assign({}, headers || {}, m ? { "X-CSRF-Token": decodeURIComponent(m[1]) } : {});
   }
 
   async function api(path, options) {

@@ -1,5 +1,5 @@
 "use strict";
-// What the staff pages (criteria packs, policy documents) share: element lookup and creation with textContent only,
+// What the staff pages (helpdesk console, criteria packs, policy documents) share: element lookup and creation with textContent only,
 // the flash message, and the session's anti-forgery token (adapters/csrf.py) on every state-changing request.
 window.jixiaoPage = (function () {
   const $ = (id) => document.getElementById(id);
