@@ -42,3 +42,18 @@ def not_answered(u: Understanding, picked: list, elsewhere: bool = False, missin
     note = f"（{place}文件，不适用于重庆）" if elsewhere and place and place != DEFAULT_REGION else ""
     text = f"{lead}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
     return Answer(text, [dataclasses.asdict(c)], escalate=True, confidence=0.3, intent=u.intent)
+
+
+def slot_not_given(u: Understanding, answer: Answer, missing: tuple[str, ...]) -> Answer:
+    """An answer whose statement lacks the kind of item asked (a count, a date, an amount): the documents do not
+    give it; quote what the answer would have rested on as the nearest rule, offer the helpdesk."""
+    cited = next((c for c in answer.citations if c.get("quote")), None)
+    if cited is None:
+        return not_answered(u, [], missing=missing)
+    c = Citation(cited["doc_id"], cited.get("title") or doc_title(cited["doc_id"]), cited.get("section", ""),
+                 cited["quote"])
+    lead = f"现有文件没有涉及“{'、'.join(SLOT_NAMES.get(m, m) for m in missing)}”，没有直接回答这个问题。"
+    place = doc_jurisdiction(c.doc_id)
+    note = f"（{place}文件，不适用于重庆）" if place and place != DEFAULT_REGION and place not in u.text else ""
+    return Answer(f"{lead}与您问题最相关的规定{note}是：“{c.quote}”（{c.label()}）\n{HELP}", [dataclasses.asdict(c)],
+                  escalate=True, confidence=0.3, intent=u.intent)

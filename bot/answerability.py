@@ -72,6 +72,18 @@ def asked_slots(question: str, lexicon: Lexicon | None = None) -> list[str]:
     return [name for name, slot in lex.slots.items() if re.search(slot.asks, question)]
 
 
+_LABEL = re.compile(r"《[^《》]*》|[（(][^（）()]*[）)]|^依据：.*$|^回复“详细”.*$", re.M)
+
+
+def statements(answer_text: str) -> str:
+    """What an answer states, without its citation labels (《…》, clause numbers, document dates) and notes: an asked
+    count or date must be in the statement, not in "第38项" or "（2024-08-05）"."""
+    previous = None
+    while previous != answer_text:  # nested labels: （重庆，依据附件3（2024-08-05））
+        previous, answer_text = answer_text, _LABEL.sub("", answer_text)
+    return answer_text
+
+
 def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None) -> bool:
     lex = lexicon or load_lexicon()
     return bool(re.search(lex.slots[slot].evidence, evidence))

@@ -20,6 +20,9 @@ def incentives_answer(u: Understanding) -> Answer:
     args = {"grade": grade, "region": u.region}
     r = incentives(grade, u.region)
     focus = focus_clause(INCENTIVES_DOC, f"{u.text} {measure_words(u.text)}")
+    before = u.query.split(u.text)[0].strip() if u.followup and u.query and u.text in u.query else ""
+    if focus is None and before:  # "那B级呢" after a question on one measure: that measure
+        focus = focus_clause(INCENTIVES_DOC, f"{before} {measure_words(before)}")
     if r.found and focus:
         return incentive_focus(u, args, r, focus)
     answer = tool_answer(u, "incentives", args, r, prefix, short=False)

@@ -50,6 +50,23 @@ def _matches(text: str, query: str) -> tuple[IndustryMatch, ...]:
     return tuple(sorted(best_by_industry.values(), key=lambda m: -m.confidence))
 
 
+_EXACT = ("name", "branch", "synonym", "contained")
+
+
+def _more_named(text: str, query: str, close: tuple, matches: tuple) -> tuple[tuple, tuple]:
+    """Equally confident industries: the one the text names by more distinct terms wins ("合成氨、尿素的化肥厂":
+    合成氨 and 尿素 name 煤制氮肥, 化肥厂 only names 肥料制造)."""
+    names: dict[str, set[str]] = {}
+    for _, t, how in score_text(text, query):
+        if how in _EXACT:
+            names.setdefault(t.industry, set()).add(t.text)
+    counts = sorted(((len(names.get(m.industry, ())), m) for m in close), key=lambda p: -p[0])
+    if counts[0][0] > counts[1][0]:
+        winner = counts[0][1]
+        return (winner,), (winner,) + tuple(m for m in matches if m is not winner)
+    return close, matches
+
+
 def resolve_industry(text: str) -> IndustryResolution:
     query = clean(text)
     if not query:
@@ -63,6 +80,9 @@ def resolve_industry(text: str) -> IndustryResolution:
                                   f"您可能想问：{'、'.join(sugg)}。也可以告诉我主要产品或工艺。", sugg)
     top = matches[0]
     close = tuple(m for m in matches if top.confidence - m.confidence <= _AMBIGUITY_GAP)
+    if len(close) > 1:
+        close, matches = _more_named(text, query, close, matches)
+        top = matches[0]
     if len(close) > 1:
         names = "、".join(m.industry for m in close)
         return IndustryResolution(text, True, True, top, matches,

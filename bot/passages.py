@@ -118,13 +118,16 @@ def outline_of(doc_id: str) -> str | None:
     return None
 
 
-def best_sentences(hits, query: str, limit: int = 3, depth: int = 5) -> list[tuple[str, Any]]:
+def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) -> list[tuple[str, Any]]:
     """The best sentences of the top `depth` hits.
 
     A sentence scores by the query bigrams it shares (weighted by rarity among the candidates, its
     clause heading counting half) plus the hit's retrieval score, so a one-line clause that the
     retriever ranks first ("一、工作时段：2024年8月1日—12月31日") is kept even when it shares no word with
     the question. The sentence right after the best one is added when it continues it (same clause).
+    `prefer`: patterns of the kind of item the question asks (a date, a count): when no sentence picked holds one,
+    the first sentence of the best sentence's own clause that does is added ("…应用建设啥时候完成" quotes the
+    clause's "完成时限:2025年6月"); never one of another clause, which would be about something else.
     """
     qt = terms(query)
     cands = []  # (sentence, hit, rank, index in hit, label)
@@ -158,7 +161,17 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5) -> list[tup
                 out.append((y, h))
         if len(out) >= limit:
             break
-    return out
+    return _complete(out, per_hit, cands, scored, prefer, qt) if prefer and out else out
+
+
+def _complete(out: list, per_hit: dict, cands: list, scored: list, prefer, qt: set[str]) -> list:
+    """Add the asked kind of item from the best sentence's clause when the picked sentences lack it: a sentence
+    of that clause sharing a word with the question ("完成时限" for "啥时候完成") that holds one."""
+    if any(p.search(x) for x, _ in out for p in prefer):
+        return out
+    _, h, rank, _, _ = cands[scored[0][1]]
+    extra = next((x for x in per_hit[rank] if any(p.search(x) for p in prefer) and any(t in x for t in qt)), None)
+    return out if extra is None else [(extra, h)] + out[:2]  # the asked item first: it answers
 
 
 def clause_sentences(text: str, query: str, limit: int = 2) -> list[str]:

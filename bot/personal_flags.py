@@ -45,6 +45,8 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
     flags = [name for name, words in cues.PERSONAL.items() if mentions(text, words)]
     if cues.LATER_YEAR.search(text):
         flags.append("specific_date")
+    if cues.ACT_FOR_ME.search(text):
+        flags.append("service")
     if cues.HANDOVER.search(text):
         flags.append("live_data")
     if asks_threshold(text):

@@ -11,6 +11,7 @@ from jixiao.bot.confidence import AbstainModel, Evidence, evidence
 from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
 from jixiao.bot.incentives import incentives
 from jixiao.bot.passage_search import PassageSearch
+from jixiao.bot.answerability import asked_slots
 from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_clauses
 from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
@@ -59,10 +60,11 @@ class PolicyAnswers:
         if self.search is None:
             return abstain(u, "需要查阅政策原文，但文件检索暂不可用")
         query = u.query or u.text
-        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION)
+        prefer = self._asked(u)
+        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION, prefer)
         fallback = False
         if not picked and not jurisdiction:  # nothing in Chongqing's documents: look at the others, labelled
-            hits, picked = self._passages(query, None)
+            hits, picked = self._passages(query, None, prefer)
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
@@ -121,11 +123,18 @@ class PolicyAnswers:
         return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u),
                                         focus=not backed, said="\n".join(sentence for sentence, _ in picked))
 
-    def _passages(self, query: str, jurisdiction: str | None) -> tuple[list, list]:
+    def _asked(self, u: Understanding) -> tuple:
+        """The evidence patterns of the kinds of item the question asks (answerability slots)."""
+        if self.answerability is None:
+            return ()
+        lex = self.answerability.lexicon
+        return tuple(re.compile(lex.slots[s].evidence) for s in asked_slots(u.text, lex))
+
+    def _passages(self, query: str, jurisdiction: str | None, prefer: tuple = ()) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None
         hits = list(self.search.search(query, k=5, filters=filters) or [])
         good = [h for h in hits if h.score >= self.min_score]
-        return hits, (best_sentences(good, query) if good else [])
+        return hits, (best_sentences(good, query, prefer=prefer) if good else [])
 
 
 def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None, fallback: bool,

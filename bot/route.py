@@ -27,7 +27,7 @@ INTENT_TOOLS = {"tool_tiers": "tier_scheme", "tool_review": "review_route", "too
 # the personal flags of `understand` → the out-of-scope reply kind they stand for
 FLAG_REPLIES = {"case_status": "case_status", "live_data": "live_data", "specific_amount": "amount_not_given",
                 "specific_date": "future_year", "not_loaded": "threshold_not_loaded", "service": "service_request",
-                "not_in_docs": "not_in_docs"}
+                "not_in_docs": "not_in_docs", "opinion": "opinion_complaint"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class RouteTable(BaseModel):
 
     routes: tuple[RouteRule, ...]
     gates: dict[str, Literal["place", "time"]] = {}   # out-of-scope reply kind → what the question must name
+    owns: dict[str, tuple[str, ...]] = {}   # keyword intent → card-id prefixes of the evidence its lookup is built from
+    yield_to_tools: tuple[str, ...] = ()    # the tool cards a keyword intent yields to (besides clause/out-of-scope)
 
 
 @cache
@@ -79,8 +81,11 @@ def load_routes(path: Path = ROUTES_PATH) -> tuple[RouteRule, ...]:
 
 
 def _elliptical(u: Understanding, has_context: bool) -> bool:
-    """A short turn after another ("那C级呢", "要准备啥子材料嘛") leans on it: cards would match its few words alone."""
-    return (u.followup or has_context) and len(re.sub(r"[\W_]+", "", u.text)) <= 10
+    """A short turn after another with no subject of its own ("那C级呢", "那要多久？") leans on it: cards would match
+    its few words alone. One naming its own subject ("要准备啥子材料嘛") is matched like any question."""
+    from jixiao.bot.followup import _own_topic
+
+    return (u.followup or has_context) and len(re.sub(r"[\W_]+", "", u.text)) <= 10 and not _own_topic(u.text)
 
 
 class Router:
@@ -90,6 +95,8 @@ class Router:
                  searchable: bool = True, clock: Clock | None = None, tagged=None):
         self.rules = rules or load_routes()
         self.gates = load_table().gates
+        self.owns = load_table().owns
+        self.yield_to_tools = load_table().yield_to_tools
         self.cards = cards_by_id or {}
         self.searchable = searchable
         self.clock = clock or SystemClock()
@@ -120,6 +127,10 @@ class Router:
         if when == "tool_intent":
             if u.intent not in TOOL_INTENTS and u.intent != "assess":
                 return None
+            rival = self._rival(rule, u, matches, has_context)
+            if rival is not None:  # the cards say the question asks something else than the keyword's table
+                scores["yielded"] = {"intent": u.intent, "to": rival.card_id, "score": round(rival.score, 3)}
+                return None
             name = INTENT_TOOLS[u.intent]
             return Route("tool", name, _entity_args(u), f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
         if when == "card":
@@ -131,6 +142,47 @@ class Router:
             return Route("clause", "passages", {"jurisdiction": u.region if u.region in DOC_REGIONS else None},
                          f"{rule.id}:{clause.card_id}" if clause else rule.id, "检索条款", scores)
         return Route(rule.kind, id=rule.id, reason="没有路由适用", scores=scores)
+
+    def _rival(self, rule: RouteRule, u: Understanding, matches: list, has_context: bool):
+        """The card match that outranks a keyword intent: a clause, out-of-scope or procedure card outside the
+        evidence the intent's lookup is built from (a card on the 附件3 table backs the tier lookup), scoring at
+        least `min_score` and `margin` above the best card of that evidence. None: the keyword decides."""
+        if not rule.min_score or _elliptical(u, has_context):
+            return None
+        own = tuple(self.owns.get(u.intent, ()))
+        backing = max((m.score for m in matches if m.card_id.startswith(own)), default=0.0) if own else 0.0
+        for m in matches:  # best first
+            if own and m.card_id.startswith(own):
+                continue
+            if m.kind == "tool" and not m.card_id.startswith(self.yield_to_tools):
+                continue
+            if m.score < rule.min_score or m.score < backing + rule.margin:
+                return None
+            if m.kind == "out_of_scope" and not self._gate_open(self.cards.get(m.card_id), u):
+                continue
+            if m.kind == "clause" and not self._own_place(self.cards.get(m.card_id), u):
+                continue
+            return m
+        return None
+
+    @staticmethod
+    def _own_place(card, u: Understanding) -> bool:
+        """A clause card of another jurisdiction's document (聊城, 开封) speaks for the question only when the
+        question names that place."""
+        from jixiao.bot.answer import doc_jurisdiction
+
+        place = doc_jurisdiction(getattr(card, "doc_id", "")) or DEFAULT_REGION
+        return place == DEFAULT_REGION or place in u.text or place == u.region
+
+    def _gate_open(self, card, u: Understanding) -> bool:
+        """An out-of-scope card about other places or other years applies only when the question names one."""
+        gate = self.gates.get(getattr(card, "reply", ""))
+        if gate == "place":
+            return bool(self._places(u) or u.region not in (DEFAULT_REGION, *DOC_REGIONS))
+        if gate == "time":
+            frame = time_frame(u.text, self.clock.today())
+            return bool(frame.years or frame.current)
+        return True
 
     def _scope(self, rule: RouteRule, u: Understanding, scores: dict) -> Route | None:
         if u.personal:
@@ -155,7 +207,9 @@ class Router:
         year = uncovered_year(frame, newest_year(), today)
         if year is None:
             return None
-        named = f"{year}年" if str(year) in u.text else next((w for w in time_words().relative if w in u.text), "近期")
+        written = re.search(rf"{year}年?", u.text)  # as the user wrote it ("2025年", "2025版")
+        named = (written.group(0) if written.group(0).endswith("年") else f"{year}") if written else \
+            next((w for w in time_words().relative if w in u.text), "近期")
         return Route("out_of_scope", "future_year", {"year": year, "topic": f"{named}的安排"}, f"{rule.id}:{year}",
                      f"问 {year} 年的安排，已收录文件最新为 {newest_year()} 年", scores)
 
@@ -169,12 +223,8 @@ class Router:
         if best.score < rival + rule.margin:
             return None
         card = self.cards.get(best.card_id)
-        gate = self.gates.get(getattr(card, "reply", ""))
-        if gate == "place" and not (self._places(u) or u.region not in (DEFAULT_REGION, *DOC_REGIONS)):
+        if not self._gate_open(card, u):
             return None  # "石家庄的铸造厂能评几级" is like an other-place card only when a place is named
-        if gate == "time" and not time_frame(u.text, self.clock.today()).years \
-                and not time_frame(u.text, self.clock.today()).current:
-            return None
         detail = dict(scores, card=best.to_json())
         if rule.card_kind == "tool" and card is not None:
             return Route("tool", card.tool, _card_args(card, u), f"{rule.id}:{card.id}",

@@ -55,6 +55,7 @@ class PlaceWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     loaded: tuple[str, ...]
     documents: tuple[str, ...]
+    provinces: dict[str, str] = {}
     chongqing: tuple[str, ...]
     others: tuple[str, ...]
     suffixes: str
@@ -120,4 +121,5 @@ def other_places(tagged: Callable[[str], list[tuple[str, str]]], text: str) -> l
     listed += [p for p in words.others if len(p) >= 3 and p in text]
     from jixiao.bot.entities import _referenced  # "四川的《地方指南》" names the guide Chongqing applies, not a place asked
 
-    return [p for p in dict.fromkeys(listed + tagged_places) if not _referenced(text, p)]
+    within = {words.provinces[p] for p in words.provinces if p in text}  # 山东 in "山东聊城" names 聊城's province
+    return [p for p in dict.fromkeys(listed + tagged_places) if not _referenced(text, p) and p not in within]

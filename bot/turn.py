@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from jixiao.bot import incentive_answer, tool_answers
-from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain
-from jixiao.bot.answerability import Answerability
+from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain, slot_not_given
+from jixiao.bot.answer_confidence import load_calibrated
+from jixiao.bot.answerability import Answerability, asked_slots, slot_in, statements
 from jixiao.bot.entities import entity_words
 from jixiao.bot.answer import Answer, Citation, cite_line
 from jixiao.bot.confidence import AbstainModel, Evidence
@@ -55,6 +56,8 @@ class Assistant:
                              tagged=tagged)
         self.answerability = self._answerability(search)
         self.passages.answerability = self.answerability
+        # P(right) per route class, counted on the development sets (None: the rules' own confidence stands)
+        self.calibrated = load_calibrated() if search is not None else None
 
     @staticmethod
     def _answerability(search) -> Answerability | None:
@@ -159,9 +162,12 @@ class Assistant:
         """Decide the route of the understood turn (bot/route.py) and answer it; the route is kept on the answer."""
         route = self.router.decide(u, self.card_matches(u), has_context)
         answer = self.execute(route, u)
+        answer = self._slot_gate(u, route, answer)
         answer.route = dict(route.to_json(), **answer.route_note)
         if route.kind in ("tool", "clause") and not answer.escalate:
             answer.text = as_of_note(u.text, self.clock.today(), answer) + answer.text
+        if self.calibrated is not None:
+            answer.confidence = self.calibrated.probability(answer.route, answer.escalate)
         return answer
 
     def execute(self, route: Route, u: Understanding) -> Answer:
@@ -171,7 +177,7 @@ class Assistant:
                 return answer
             focus = all(TOOLS[t["name"]].checks_focus for t in answer.tools if t.get("name") in TOOLS)
             coverage = self.answerability.check(u.text, [answer.detail or answer.text], self._tool_vocabulary(answer),
-                                                entity_words(u), focus=focus)
+                                                entity_words(u), focus=focus, said=statements(answer.text))
             if coverage.ok:
                 return answer
             # the lookup is about something else than what was asked: the clauses may still answer
@@ -179,6 +185,20 @@ class Assistant:
             fallback.route_note = {"tool_not_covering": route.name, "check": coverage.to_json()}
             return fallback
         return self._other(route, u)
+
+    def _slot_gate(self, u: Understanding, route: Route, answer: Answer) -> Answer:
+        """Whatever route answered: a question asking a count, date, duration or amount gets an answer only when
+        what the answer states (citation labels aside) holds an item of that kind."""
+        if route.kind not in ("tool", "clause") or answer.escalate or self.answerability is None:
+            return answer
+        said = statements(answer.text)
+        missing = tuple(s for s in asked_slots(u.text, self.answerability.lexicon)
+                        if not slot_in(s, said, self.answerability.lexicon))
+        if not missing:
+            return answer
+        refused = slot_not_given(u, answer, missing)
+        refused.route_note = dict(answer.route_note, check={"ok": False, "check": "slot", "missing": list(missing)})
+        return refused
 
     def _tool(self, route: Route, u: Understanding) -> Answer:
         if not route.id.startswith("tool-rule") and route.name in TOOLS:

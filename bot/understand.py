@@ -62,6 +62,7 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
         if followup or (intent in TOOL_INTENTS and context.intent in TOOL_INTENTS):
             if industry is None and not candidates:
                 industry, candidates, branch = context.industry, context.industry_candidates, context.branch
+                branch = _branch_within(industry, t) or branch  # "那改成天然气炉呢" after 铸件（冲天炉）
             if grade is None and followup and (intent == context.intent
                                                or (intent in TOOL_INTENTS and mentions(t, cues.DEIXIS))):
                 grade = context.grade
@@ -79,6 +80,15 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
             intent = "policy"
     return Understanding(t, intent, industry, candidates, branch, grade, region, personal, off_topic,
                          followup, truncated, query)
+
+
+def _branch_within(industry: str | None, text: str) -> str | None:
+    """The branch of the previous turn's industry that this turn names, if any."""
+    if not industry:
+        return None
+    res = resolve_industry(f"{industry} {text}")
+    best = res.best if res.found else None
+    return best.branch if best is not None and best.industry == industry else None
 
 
 def expand(text: str) -> str:

@@ -269,6 +269,7 @@ class CaseResult:
     invented: list[str] = field(default_factory=list)
     error: str | None = None
     route: dict = field(default_factory=dict)   # the router's decision for the last turn
+    confidence: float = 0.0                      # the answer's stated probability of being right
 
 
 def judge(case: AnswerCase, answer, question: str, latency_ms: float) -> CaseResult:
@@ -295,7 +296,8 @@ def judge(case: AnswerCase, answer, question: str, latency_ms: float) -> CaseRes
         checks["jurisdiction"] = ok
     return CaseResult(case.id, case.group, question, answer.text, all(checks.values()), checks, bool(answer.escalate),
                       e.escalate, tools, list(answer.citations), latency_ms, missing, invented,
-                      route=dict(getattr(answer, "route", None) or {}))
+                      route=dict(getattr(answer, "route", None) or {}),
+                      confidence=float(getattr(answer, "confidence", 0.0) or 0.0))
 
 
 def run_case(assistant, case: AnswerCase) -> CaseResult:
@@ -346,6 +348,7 @@ class AnswerReport:
             "invented": sum(bool(c.invented) or not c.checks.get("forbidden", True) for c in escalate_cases),
             "by_route": self.by_route(),
             "length": answer_lengths([c.answer for c in self.cases]),
+            "calibration": calibration([(c.confidence, c.passed) for c in self.cases]),
             "latency_p50_ms": round(_pct(lat, 50), 1),
             "latency_p95_ms": round(_pct(lat, 95), 1),
             "seconds": round(self.seconds, 1),
@@ -373,6 +376,20 @@ def answer_lengths(texts: list[str]) -> dict:
     return {"median_chars": round(_pct(chars, 50)), "p90_chars": round(_pct(chars, 90)),
             "one_message": _ratio(sum(len(t.encode("utf-8")) <= WECHAT_LIMIT for t in texts), len(texts)),
             "messages_mean": round(sum(parts) / len(parts), 2) if parts else 0.0}
+
+
+def calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> dict:
+    """How well `confidence` reads as the probability that the answer is right: the Brier score and the
+    expected calibration error (mean |confidence − pass rate| over equal-width bins, weighted by cases)."""
+    if not pairs:
+        return {"brier": 0.0, "ece": 0.0}
+    brier = sum((p - float(ok)) ** 2 for p, ok in pairs) / len(pairs)
+    buckets: dict[int, list[tuple[float, bool]]] = {}
+    for p, ok in pairs:
+        buckets.setdefault(min(int(p * bins), bins - 1), []).append((p, ok))
+    ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(ok for _, ok in b) / len(b)) * len(b)
+              for b in buckets.values()) / len(pairs)
+    return {"brier": round(brier, 4), "ece": round(ece, 4)}
 
 
 def _ratio(a: int, b: int) -> float:
@@ -407,6 +424,7 @@ def format_markdown(report: AnswerReport, golden: Path | None = None) -> str:
               f"| 回答长度 中位数 / p90（字） | {s['length']['median_chars']} / {s['length']['p90_chars']} |",
               f"| 一条微信消息（2048字节）放得下的回答 | {s['length']['one_message']:.1%} |",
               f"| 每个回答的微信消息数（平均） | {s['length']['messages_mean']} |",
+              f"| 置信度校准 Brier / ECE（越小越好） | {s['calibration']['brier']} / {s['calibration']['ece']} |",
               f"| 延迟 p50 / p95 (ms，最后一轮) | {s['latency_p50_ms']} / {s['latency_p95_ms']} |", ""]
     lines += ["| 路由 route | 通过 | 总数 | 通过率 |", "|---|---:|---:|---:|"]
     lines += [f"| {k} | {v['passed']} | {v['total']} | {v['accuracy']:.1%} |" for k, v in s["by_route"].items()]

@@ -1,5 +1,6 @@
 """`jixiao eval answers`: the answer-level golden set through the real assistant (eval/answer_eval.py);
-`jixiao eval calibrate`: fit and check the abstention decision (eval/calibrate.py)."""
+`jixiao eval calibrate`: fit and check the abstention decision (eval/calibrate.py); `jixiao eval confidence`: the
+calibrated answer confidence per route class (eval/confidence.py)."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,10 @@ import typer
 
 
 def register(group: typer.Typer) -> None:
-    """`eval answers` and `eval calibrate` (the abstention decision, eval/calibrate.py)."""
+    """`eval answers`, `eval calibrate` (the abstention decision, eval/calibrate.py) and `eval confidence`
+    (the answer confidence table, eval/confidence.py)."""
     register_calibrate(group)
+    register_confidence(group)
 
     @group.command("answers")
     def answers_cmd(
@@ -92,3 +95,37 @@ def register_calibrate(group: typer.Typer) -> None:
             if write:
                 typer.echo(f"系数已写入 {MODEL_PATH}")
             typer.echo(f"结果已写入 {out_path}")
+
+
+def register_confidence(group: typer.Typer) -> None:
+    @group.command("confidence")
+    def confidence_cmd(
+        golden: Optional[list[Path]] = typer.Option(None, "--golden", help="开发答案集（可重复；默认全部开发集，见 eval/confidence.py）。"),
+        write: bool = typer.Option(False, "--write", help="把计数写入 knowledge/tables/answer_confidence.yaml（助手读取它）。"),
+        as_json: bool = typer.Option(False, "--json", help="标准输出打印 JSON。"),
+    ) -> None:
+        """按路由类别统计开发集上的答对率，作为回答置信度（校准概率）；报告 Brier 与 ECE（含留一题集交叉检验）。"""
+        from jixiao.bot.answer_confidence import TABLE_PATH, load_calibrated
+        from jixiao.eval.confidence import DEV_SETS, GOLDEN, collect, report, table_of, write as write_table
+        from jixiao.settings import Settings
+
+        paths = [Path(p) for p in golden] if golden else [GOLDEN / name for name in DEV_SETS]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            typer.echo(f"错误：找不到答案集文件 {', '.join(missing)}", err=True)
+            raise typer.Exit(1)
+        rows = collect(Settings(), paths)
+        rep = report(rows)
+        if write:
+            write_table(table_of(rows, tuple(p.name for p in paths)))
+            load_calibrated.cache_clear()
+        if as_json:
+            typer.echo(json.dumps(rep, ensure_ascii=False))
+            return
+        typer.echo("| 题集 | 用例 | 答对率 | 平均置信度 | Brier | ECE |\n|---|---:|---:|---:|---:|---:|")
+        for name, s in rep["per_set"].items():
+            typer.echo(f"| {name} | {s['cases']} | {s['right']:.1%} | {s['mean_confidence']:.1%} | {s['brier']} | {s['ece']} |")
+        loo, ins = rep["leave_one_set_out"], rep["in_sample"]
+        typer.echo(f"\n留一题集交叉检验：Brier {loo['brier']}，ECE {loo['ece']}；全部开发集（样本内）：Brier {ins['brier']}，ECE {ins['ece']}")
+        if write:
+            typer.echo(f"计数已写入 {TABLE_PATH}")

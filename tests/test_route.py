@@ -163,3 +163,48 @@ def test_one_registry_serves_the_cli_and_the_llm():
     assert '"found": true' in out and "A" in out
     bad = CliRunner().invoke(app, ["tools", "run", "天气"])
     assert bad.exit_code == 2
+
+
+# ---------------------------------------------------------------- a keyword intent yields to better cards
+
+def _clause_card(cards, doc_prefix: str):
+    return next(c for c in cards.values() if getattr(c, "doc_id", "").startswith(doc_prefix))
+
+
+def test_a_keyword_intent_yields_to_a_better_clause_card_outside_its_table(cards):
+    u = understand("叉车这类机械的编码登记去哪里办")  # 叉车 reads as an industry: the tier keyword route
+    if u.intent != "tool_tiers":
+        pytest.skip("the industry matcher no longer reads 叉车 as an industry")
+    mobile = _clause_card(cards, "cq-mobile-source-2024")
+    route = router(cards).decide(u, [m(mobile.id, "clause", 0.75), m("tool.tier_scheme", "tool", 0.55)])
+    assert route.kind == "clause" and route.scores["yielded"]["to"] == mobile.id
+    close = router(cards).decide(u, [m(mobile.id, "clause", 0.75), m("tool.tier_scheme", "tool", 0.72)])
+    assert close.id == "tool-rule:tool_tiers"  # within the margin the keyword decides
+
+
+def test_a_card_on_the_table_the_lookup_is_built_from_backs_the_keyword(cards):
+    u = understand("印刷厂能评几级")
+    table = _clause_card(cards, "cq-cbza-2024-att3")
+    route = router(cards).decide(u, [m(table.id, "clause", 0.95), m("tool.tier_scheme", "tool", 0.6)])
+    assert route.id == "tool-rule:tool_tiers" and "yielded" not in route.scores
+
+
+def test_another_jurisdictions_clause_card_competes_only_when_its_place_is_named(cards):
+    kaifeng = _clause_card(cards, "kaifeng-2020")
+    plain = understand("C级企业由哪一级负责审核")
+    route = router(cards).decide(plain, [m(kaifeng.id, "clause", 0.8), m("tool.review_route", "tool", 0.6)])
+    assert route.id == "tool-rule:tool_review"
+    named = understand("开封C级企业由哪一级负责审核")
+    if named.intent == "tool_review":
+        other = router(cards).decide(named, [m(kaifeng.id, "clause", 0.8), m("tool.review_route", "tool", 0.6)])
+        assert other.kind != "tool" or not other.id.startswith("tool-rule")
+
+
+def test_statements_drop_citation_labels_so_a_slot_is_not_read_from_them():
+    from jixiao.bot.answerability import slot_in, statements
+
+    text = "B级企业可适用第5条。（《惠企10条措施》附件1 五、（2024-08-05））\n依据：《通知》第38项\n回复“详细”看全部。"
+    said = statements(text)
+    assert "2024" not in said and "10条" not in said and "依据" not in said
+    assert not slot_in("count", said) and not slot_in("date", said)
+    assert slot_in("count", statements("抽查比例不少于30%（《通知》五、）"))
