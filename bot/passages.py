@@ -109,6 +109,33 @@ def unit_sentences(text: str) -> list[str]:
     return sentences("\n".join(lines))
 
 
+TOOL_TABLE_DOCS = ("cq-cbza-2024-att3",)  # the industry list: the lookup tools answer from its table, not quotes
+_SKIP_COLUMNS = ("序号",)
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # "九龙 坡区" as typeset in the source
+
+
+def table_rows(doc_id: str, text: str) -> list[str]:
+    """The data rows of a chunk's Markdown table as quotable units, each cell named by its column
+    ("区县 江津区，优良天数目标 106，PM2.5浓度目标 39.3"); a header repeated side by side (two tables in one) is
+    read as two rows per line."""
+    if doc_id in TOOL_TABLE_DOCS:
+        return []
+    lines = [x.strip() for x in text.split("\n") if x.strip().startswith("|")]
+    if len(lines) < 3:
+        return []
+    cells = [[_CJK_SPACE.sub("", c.strip()) for c in line.strip("|").split("|")] for line in lines]
+    head, rows = cells[0], [r for r in cells[1:] if not all(re.fullmatch(r":?-+:?", c) for c in r if c)]
+    width = len(head) // 2 if len(head) % 2 == 0 and head[:len(head) // 2] == head[len(head) // 2:] else len(head)
+    out = []
+    for row in rows:
+        for start in range(0, len(row), width):
+            pairs = [(h, v) for h, v in zip(head[:width], row[start:start + width])
+                     if v and h not in _SKIP_COLUMNS]
+            if len(pairs) >= 2:
+                out.append("，".join(f"{h} {v}" for h, v in pairs))
+    return out
+
+
 def outline_of(doc_id: str) -> str | None:
     """"一、…；二、…" for a document made of short headings only (an outline such as 附件5)."""
     clauses = top_clauses(doc_id)
@@ -133,7 +160,8 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) 
     cands = []  # (sentence, hit, rank, index in hit, label)
     per_hit: dict[int, list[str]] = {}
     for rank, h in enumerate(hits[:depth]):
-        sents = [x for x in unit_sentences(body(h.text or "")) if 4 <= len(x) <= 300]
+        sents = [x for x in unit_sentences(body(h.text or "")) + table_rows(h.doc_id, h.text or "")
+                 if 4 <= len(x) <= 300]
         per_hit[rank] = sents
         for i, x in enumerate(sents):
             cands.append((x, h, rank, i, _label(h.text or "")))

@@ -47,6 +47,10 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("specific_date")
     if cues.ACT_FOR_ME.search(text):
         flags.append("service")
+    if cues.STATUS_NOW.search(text):
+        flags.append("live_data")
+    if cues.INDICATOR_ASKED.search(text):
+        flags.append("not_loaded")
     if cues.HANDOVER.search(text):
         flags.append("live_data")
     if asks_threshold(text):
@@ -59,4 +63,12 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("case_status")
     if mentions(text, cues.MINE) and mentions(text, cues.PROGRESS) and "case_status" not in flags:
         flags.append("case_status")  # "我们的审核进度" asks about one case; "在哪看审核进度" asks how
+    if "not_loaded" in flags and region in _documented_places():
+        flags = [f for f in flags if f != "not_loaded"]  # 开封's and 聊城's own plans are loaded: their limits are quoted, labelled
     return tuple(dict.fromkeys(flags))
+
+
+def _documented_places() -> tuple[str, ...]:
+    from jixiao.bot.timeplace import place_words
+
+    return place_words().documents

@@ -22,6 +22,13 @@ MIN_SCORE = 0.3  # top hit below this → abstain (scale of the retriever's scor
 _BROAD = re.compile(r"大纲|目录|都有哪些|哪几部分|包括哪些|准备哪些")  # asks for a whole outline
 
 
+def doc_regions_loaded(region: str) -> bool:
+    """A jurisdiction besides Chongqing whose own documents are loaded (knowledge/lexicon/places.yaml)."""
+    from jixiao.bot.timeplace import place_words
+
+    return region in place_words().documents
+
+
 class PolicyAnswers:
     """Answers quoted from `search`'s passages scoring at least `min_score`; `abstain_model` (None: answer from
     every passage found) decides whether they answer. `last_evidence` keeps the features of the last decision."""
@@ -41,13 +48,15 @@ class PolicyAnswers:
         if not named:
             return None
         query = u.query or u.text
-        hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": DEFAULT_REGION}) or []
+        place = u.region if doc_regions_loaded(u.region) else DEFAULT_REGION  # 开封's own limits are loaded
+        hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": place}) or []
                 if h.score >= self.min_score]
         for sentence, h in best_sentences(hits, query):
             if (CONCENTRATION.search(sentence) and any(n in sentence.upper() for n in named)
                     and (not u.industry or u.industry[:2] in sentence)):  # 铸造's limit is not 垃圾焚烧's
                 c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
-                return Answer(f"{sentence}（{c.label()}）", [dataclasses.asdict(c)], [], escalate=False,
+                lead = f"以下是{place}文件的规定，不是重庆的规定：\n" if place != DEFAULT_REGION else ""
+                return Answer(f"{lead}{sentence}（{c.label()}）", [dataclasses.asdict(c)], [], escalate=False,
                               confidence=0.7, intent=u.intent, evidence=[h.text for h in hits])
         return None
 

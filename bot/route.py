@@ -80,12 +80,14 @@ def load_routes(path: Path = ROUTES_PATH) -> tuple[RouteRule, ...]:
     return table.routes
 
 
-def _elliptical(u: Understanding, has_context: bool) -> bool:
+def _elliptical(u: Understanding, has_context: bool, strict: bool = False) -> bool:
     """A short turn after another with no subject of its own ("那C级呢", "那要多久？") leans on it: cards would match
-    its few words alone. One naming its own subject ("要准备啥子材料嘛") is matched like any question."""
+    its few words alone. One naming its own subject ("要准备啥子材料嘛") is matched to tool and clause cards like any
+    question, but never to an out-of-scope card (`strict`): it continues a conversation about the rating."""
     from jixiao.bot.followup import _own_topic
 
-    return (u.followup or has_context) and len(re.sub(r"[\W_]+", "", u.text)) <= 10 and not _own_topic(u.text)
+    short = (u.followup or has_context) and len(re.sub(r"[\W_]+", "", u.text)) <= 10
+    return short and (strict or not _own_topic(u.text))
 
 
 class Router:
@@ -134,7 +136,13 @@ class Router:
             name = INTENT_TOOLS[u.intent]
             return Route("tool", name, _entity_args(u), f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
         if when == "card":
-            return None if _elliptical(u, has_context) else self._card(rule, u, matches, scores)
+            if _elliptical(u, has_context):
+                return None
+            if _elliptical(u, has_context, strict=True):  # a short follow-up with its own subject: no out-of-scope card
+                if rule.card_kind == "out_of_scope":
+                    return None
+                matches = [m for m in matches if m.kind != "out_of_scope"]
+            return self._card(rule, u, matches, scores)
         if when == "retrieval":
             if not self.searchable:
                 return None

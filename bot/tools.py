@@ -110,12 +110,19 @@ def _procedure(u: Understanding, args: TopicArgs) -> Answer:
         return Answer(r.message, confidence=0.3, intent="policy", escalate=True)
     facts = r.facts[:3]
     cites = citations_of(tuple(b for f in facts for b in f.basis))
-    text = "\n".join(f.statement for f in facts) + "\n" + cite_line(cites)
+    text = "\n".join(_with_items(f) for f in facts) + "\n" + cite_line(cites)
     answer = Answer(text, cite_dicts(cites), [{"name": "procedure_fact", "args": args.model_dump(),
                                                "result": {"found": True, "facts": [f.id for f in facts]}}],
                     confidence=0.85, intent="policy")
-    short = [f.statement + "".join(label(c) for c in citations_of(f.basis[:1])) for f in facts]
+    short = [_with_items(f) + "".join(label(c) for c in citations_of(f.basis[:1])) for f in facts]
     return finish(answer, "\n".join(fit(short)))
+
+
+def _with_items(fact) -> str:
+    """A procedure fact as said: its statement and, when it lists them, its items ("共六部分：一、…；二、…")."""
+    if not fact.items:
+        return fact.statement
+    return f"{fact.statement.rstrip('。')}：{'；'.join(fact.items)}。"
 
 
 def _register(u: Understanding, _args) -> Answer:

@@ -42,7 +42,7 @@ def normalize(text) -> str:
 def understand(text: str, context: Understanding | None = None) -> Understanding:
     """Analyse one user turn; `context` is the previous turn's Understanding (or None)."""
     full = normalize(text)
-    t = _HAODUO.sub("多少", full[:MAX_CHARS])
+    t = cues.HAOJIU.sub("多久", _HAODUO.sub("多少", full[:MAX_CHARS]))
     truncated = len(full) > MAX_CHARS
     if not re.sub(r"[\W_]+", "", t):
         return Understanding(t, "empty", truncated=truncated)

@@ -183,7 +183,7 @@ def test_a_keyword_intent_yields_to_a_better_clause_card_outside_its_table(cards
 
 
 def test_a_card_on_the_table_the_lookup_is_built_from_backs_the_keyword(cards):
-    u = understand("印刷厂能评几级")
+    u = understand("凹版彩印厂分几档")
     table = _clause_card(cards, "cq-cbza-2024-att3")
     route = router(cards).decide(u, [m(table.id, "clause", 0.95), m("tool.tier_scheme", "tool", 0.6)])
     assert route.id == "tool-rule:tool_tiers" and "yielded" not in route.scores

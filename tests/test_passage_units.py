@@ -1,0 +1,48 @@
+"""Quotable units of a chunk: table rows named by their columns, and the asked kind of item (a date, a count)
+completed from the best sentence's own clause — made-up chunks, no evaluation questions."""
+from __future__ import annotations
+
+import re
+
+from jixiao.bot.answerability import load_lexicon
+from jixiao.bot.passages import best_sentences, table_rows
+from jixiao.bot.turn import FakeHit
+
+TABLE = """《某方案》 附件1
+各区县目标
+| 序号 | 区县 | 优良天数目标 | 序号 | 区县 | 优良天数目标 |
+| --- | --- | --- | --- | --- | --- |
+| 1 | 甲 坡区 | 101 | 2 | 乙县 | 102 |
+"""
+
+
+def test_table_rows_name_each_cell_by_its_column_and_split_side_by_side_halves():
+    rows = table_rows("some-plan", TABLE)
+    assert rows == ["区县 甲坡区，优良天数目标 101", "区县 乙县，优良天数目标 102"]
+
+
+def test_the_industry_table_is_left_to_the_lookup_tools():
+    assert table_rows("cq-cbza-2024-att3", TABLE) == []
+
+
+def test_a_row_named_in_the_question_is_quoted():
+    hit = FakeHit("some-plan", "某方案", "附件1", TABLE, 0.9)
+    picked = [s for s, _ in best_sentences([hit], "乙县的优良天数目标是多少")]
+    assert any("102" in s for s in picked)
+
+
+CLAUSE = ("《某方案》 二、\n加快某应用建设。按照统一构架推进某应用建设,建立数据底座,形成支撑体系。"
+          "组织相关领域的专家对某应用的建设方案开展论证并逐项完善。汇集整合各类数据,支撑实现全过程监管闭环。"
+          "分批次开展区县业务人员的应用操作培训并建立培训台账。统筹落实某应用建设所需经费并按规定管理使用。"
+          "(牵头单位:某处。完成时限:2025年6月)")
+
+
+def test_the_asked_date_is_completed_from_the_same_clause_when_it_shares_a_word():
+    date = (re.compile(load_lexicon().slots["date"].evidence),)
+    hit = FakeHit("some-plan", "某方案", "二、", CLAUSE, 0.9)
+    picked = [s for s, _ in best_sentences([hit], "某应用建设啥时候完成", prefer=date)]
+    assert "完成时限" in picked[0] and "2025年6月" in picked[0]  # the asked item first
+    plain = [s for s, _ in best_sentences([hit], "某应用建设啥时候完成")]
+    assert not any("2025年6月" in s for s in plain)  # without the asked slot, the line is not quoted
+    unrelated = [s for s, _ in best_sentences([hit], "某应用数据底座哪一天验收", prefer=date)]
+    assert not any("2025年6月" in s for s in unrelated)  # 完成时限 shares no word with it: not added
