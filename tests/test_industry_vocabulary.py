@@ -56,3 +56,13 @@ def test_everyday_sentence_resolves(text, industry, branch):
 def test_look_alike_word_does_not_pull_to_another_industry(text, industry):
     r = resolve_industry(text)
     assert not (r.found and not r.ambiguous and r.best.industry == industry), r.message
+
+
+AMBIGUOUS = [(e["text"], e["industries"]) for e in DATA["ambiguous"]]
+
+
+@pytest.mark.parametrize("text,industries", AMBIGUOUS, ids=[t for t, _ in AMBIGUOUS])
+def test_shared_names_ask_back(text, industries):
+    r = resolve_industry(text)
+    assert r.found and r.ambiguous, r.message
+    assert set(industries) <= set(r.suggestions), r.message
