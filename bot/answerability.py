@@ -72,7 +72,9 @@ def asked_slots(question: str, lexicon: Lexicon | None = None) -> list[str]:
     return [name for name, slot in lex.slots.items() if re.search(slot.asks, question)]
 
 
-_LABEL = re.compile(r"《[^《》]*》|[（(][^（）()]*[）)]|^依据：.*$|^回复“详细”.*$", re.M)
+# a citation label: a parenthesis holding a document date, a 《title》 or "依据"; "(15分钟内)" is a statement's own
+_LABEL = re.compile(r"[（(][^（）()]*(?:\d{4}-\d\d-\d\d|《|依据)[^（）()]*[）)]|《[^《》]*》|^依据：.*$|^回复“详细”.*$",
+                    re.M)
 
 
 def statements(answer_text: str) -> str:

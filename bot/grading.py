@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from jixiao.bot.industry_resolution import JURISDICTION, IndustryResolution, lookup
 from jixiao.bot.vocabulary import clean, edit_distance
-from jixiao.knowledge.industries import CATEGORY_LABELS, SCHEME_LABELS, Branch, Industry, load_industries
+from jixiao.knowledge.industries import CATEGORY_LABELS, Branch, Industry, load_industries, scheme_label
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class TierSchemeResult:
 
 
 def _branch_scheme(b: Branch) -> BranchScheme:
-    return BranchScheme(b.name, b.scheme, SCHEME_LABELS[b.scheme], tuple(
+    return BranchScheme(b.name, b.scheme, scheme_label(b.scheme, b.tiers), tuple(
         "B（B-）" if t == "B" and b.b_minus else t for t in b.tiers), b.grades, b.b_minus, BasisRef.of(b.basis))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from jixiao.bot.cues import CHONGQING
 from jixiao.bot.industry import JURISDICTION, BasisRef, find_branch, lookup
-from jixiao.knowledge.industries import SCHEME_LABELS, Industry, Route, load_review_routes
+from jixiao.knowledge.industries import Industry, Route, load_review_routes, scheme_label
 
 _CQ_PLACES = CHONGQING  # knowledge/lexicon/regions.yaml
 
@@ -119,7 +119,7 @@ def review_route(industry: str, branch: str | None = None, grade: str | None = N
     if grade:
         g = canonical_grade(grade, ind.category == "local")
         if ind.category != "livelihood" and (g is None or g not in valid):
-            schemes = "；".join(f"{b.name}：{SCHEME_LABELS[b.scheme]}（{b.tiers_label}）" for b in branches)
+            schemes = "；".join(f"{b.name}：{scheme_label(b.scheme, b.tiers)}（{b.tiers_label}）" for b in branches)
             hint = ""
             if any(b.scheme in ("leading", "local_leading") for b in branches) and g and "引领" not in g:
                 hint = "该分支按绩效引领/非绩效引领管控，不分A/B/C/D级，请按“绩效引领”查询。"

@@ -7,7 +7,7 @@ Conditions are mechanisms named here; what they compare with (card kind, score f
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -212,6 +212,8 @@ class Router:
     def _time(self, rule: RouteRule, u: Understanding, scores: dict) -> Route | None:
         today = self.clock.today()
         frame = time_frame(u.text, today)
+        if u.followup and u.query and not frame.schedule:  # "那今年的呢？" asks the previous turn's question of a year
+            frame = replace(frame, schedule=time_frame(u.query, today).schedule)
         year = uncovered_year(frame, newest_year(), today)
         if year is None:
             return None

@@ -108,7 +108,7 @@ def _procedure(u: Understanding, args: TopicArgs) -> Answer:
     r = procedure_facts(args.topic, args.jurisdiction)
     if not r.found or not r.facts:
         return Answer(r.message, confidence=0.3, intent="policy", escalate=True)
-    facts = r.facts[:3]
+    facts = _nearest_first(r.facts, u.text)[:3]
     cites = citations_of(tuple(b for f in facts for b in f.basis))
     text = "\n".join(_with_items(f) for f in facts) + "\n" + cite_line(cites)
     answer = Answer(text, cite_dicts(cites), [{"name": "procedure_fact", "args": args.model_dump(),
@@ -116,6 +116,18 @@ def _procedure(u: Understanding, args: TopicArgs) -> Answer:
                     confidence=0.85, intent="policy")
     short = [_with_items(f) + "".join(label(c) for c in citations_of(f.basis[:1])) for f in facts]
     return finish(answer, "\n".join(fit(short)))
+
+
+def _nearest_first(facts, question: str) -> list:
+    """The facts of a topic, those sharing most character bigrams with the question first (stable otherwise):
+    "退回来了还能重新交不" puts the resubmission fact before the once-a-year one."""
+    asked = {question[i:i + 2] for i in range(len(question) - 1)}
+
+    def shared(fact) -> int:
+        text = fact.statement + "".join(fact.items)
+        return -len({text[i:i + 2] for i in range(len(text) - 1)} & asked)
+
+    return sorted(facts, key=shared)
 
 
 def _with_items(fact) -> str:

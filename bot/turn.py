@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -39,6 +40,12 @@ FAMILY = {"incentives": ("incentive_measure",), "incentive_measure": ("incentive
 
 LONG_NOTE = "您的消息较长，我只根据开头部分作答；如有多个问题，请分开提问。\n"
 _DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
+
+
+STATED_IDF = 3.5  # the words a stated value must repeat: specific ones, not 企业 or 要求
+# a value as stated: a number with its unit, or a table cell ("PM2.5浓度目标 45.7"); not an outline number ("2.14排放限值")
+VALUE = re.compile(r"(?<![\d.])\d+(\.\d+)?\s*(毫克|微克|MG|mg|%|蒸吨|吨|家|个|天|台|辆|米|公里|万|小时|分贝|倍)"
+                   r"|[\u4e00-\u9fff] \d+(\.\d+)?(，|$)")
 
 
 class Assistant:
@@ -192,13 +199,34 @@ class Assistant:
         if route.kind not in ("tool", "clause") or answer.escalate or self.answerability is None:
             return answer
         said = statements(answer.text)
-        missing = tuple(s for s in asked_slots(u.text, self.answerability.lexicon)
-                        if not slot_in(s, said, self.answerability.lexicon))
+        lex = self.answerability.lexicon
+        missing = tuple(s for s in asked_slots(u.text, lex) if not slot_in(s, said, lex))
         if not missing:
             return answer
         refused = slot_not_given(u, answer, missing)
         refused.route_note = dict(answer.route_note, check={"ok": False, "check": "slot", "missing": list(missing)})
         return refused
+
+    def _stated_value(self, u: Understanding) -> Answer | None:
+        """A value question flagged as the unloaded guides' that a loaded clause answers after all: the quoted
+        statement holds every asked slot and one of its lines holds a value with, verbatim, every specific word of
+        the question (IDF ≥ STATED_IDF) — what the technical guides alone set stays refused."""
+        found = self.passages.policy(u)
+        if found.escalate or self.answerability is None:
+            return None
+        said = statements(found.text)
+        lex = self.answerability.lexicon
+        if any(not slot_in(s, said, lex) for s in asked_slots(u.text, lex)):
+            return None
+        lines = [x for x in re.split(r"[\n。；]", said) if VALUE.search(x)]
+        return found if any(self._repeats_focus(u, x) for x in lines) else None  # value and subject in one line
+
+    def _repeats_focus(self, u: Understanding, said: str) -> bool:
+        """Every specific word of the question is in what is said ("排放限值" is not an air-quality target)."""
+        if self.answerability is None:
+            return True
+        named = [w for w, idf in self.answerability.focus(u.text, entity_words(u)) if idf >= STATED_IDF]
+        return all(w in said for w in named)
 
     def _tool(self, route: Route, u: Understanding) -> Answer:
         if not route.id.startswith("tool-rule") and route.name in TOOLS:
@@ -262,8 +290,12 @@ class Assistant:
         if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None:
             # a loaded clause that states the very value (氨逃逸浓度 8毫克/立方米)
             loaded = self.passages.loaded_value(u)
-            if loaded is not None:
+            if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
+        if u.personal == ("not_loaded",) and self.search is not None:
+            stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
+            if stated is not None:
+                return stated
         if u.personal:
             known, cites = known_rule(u) if "specific_amount" in u.personal else ("", [])
             return abstain(u, "；".join(REASONS[p] for p in u.personal), known, cites)

@@ -72,7 +72,7 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
                 query = f"{context.query or context.text} {expand(t)}"  # a lookup question is no search topic
     if intent is None:
         # a bare industry ("油墨厂分级", "红木家具厂") asks for its tiers
-        if industry and not mentions(t, cues.OPEN_QUESTION):
+        if industry and not mentions(t, cues.OPEN_QUESTION) and (_bare(t) or mentions(t, cues.RATING_TOPIC)):
             intent = "tool_tiers"
         elif off_topic:
             intent = "smalltalk"
@@ -80,6 +80,13 @@ def understand(text: str, context: Understanding | None = None) -> Understanding
             intent = "policy"
     return Understanding(t, intent, industry, candidates, branch, grade, region, personal, off_topic,
                          followup, truncated, query)
+
+
+BARE_CHARS = 18  # "我们是做铸件的，有冲天炉和电炉两条线": a message this short naming an industry asks its tiers
+
+
+def _bare(text: str) -> bool:
+    return len(re.sub(r"[\W_]+", "", text)) <= BARE_CHARS
 
 
 def _branch_within(industry: str | None, text: str) -> str | None:

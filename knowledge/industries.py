@@ -28,6 +28,13 @@ SCHEME_LABELS = {
     "local_abc": "地方A/地方B/地方C分级",
     "local_leading": "地方绩效引领/地方非绩效引领",
 }
+
+
+def scheme_label(scheme: str, tiers) -> str:
+    """"A/B/C分级" for an A/B/C/D branch without D (电解铝, 再生铝): the label never names a grade the row lacks."""
+    return "/".join(tiers) + "分级" if scheme == "abcd" else SCHEME_LABELS[scheme]
+
+
 FIXED_TIERS = {
     "leading": ["绩效引领", "非绩效引领"],
     "other": ["其他"],

@@ -40,12 +40,15 @@ def _turns(node):
             yield from _turns(value)
 
 
+MIN_CHARS = 5  # "那C级呢" (4 characters) is every conversation's follow-up, not a question of one set
+
+
 def held_out_questions(golden: Path = GOLDEN) -> dict[str, str]:
-    """Squeezed question → the file it comes from."""
+    """Squeezed question → the file it comes from (bare elliptical follow-ups shorter than MIN_CHARS left out)."""
     out: dict[str, str] = {}
     for path in held_out_files(golden):
         for q in _turns(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            if _squeeze(q):
+            if len(_squeeze(q)) >= MIN_CHARS:
                 out.setdefault(_squeeze(q), path.name)
     return out
 
@@ -101,7 +104,7 @@ def test_a_new_held_out_set_is_guarded_too(tmp_path: Path, name):
                                  encoding="utf-8")
     (tmp_path / "answers.yaml").write_text("- {id: d1, turns: ['开发集问题']}\n", encoding="utf-8")
     questions = held_out_questions(tmp_path)
-    assert set(questions) == {"铸造厂评几级", "那C级呢", "环评要多久"}
+    assert set(questions) == {"铸造厂评几级", "环评要多久"}  # "那C级呢" is too short to belong to one set
     victim = tmp_path / "test_x.py"
     victim.write_text('ASK = "铸造厂评几级"\nOK = "开发集问题"\n', encoding="utf-8")
     assert leaks([victim], questions) == [f"{victim}: '铸造厂评几级' ({name})"]

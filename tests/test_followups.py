@@ -127,7 +127,7 @@ def test_three_turns_new_industry_question_replaces_the_grade_context(bot):
 
 
 def test_three_turns_branch_named_then_review(bot):
-    _, second, third = talk(bot, "砖厂能评A吗", "我们是做免烧砖的", "那谁审")
+    _, second, third = talk(bot, "砖厂能评A吗", "我们厂做的是免烧砖", "那谁审")
     assert tool(second, "tier_scheme")["args"]["branch"] == "非烧结砖瓦制品"
     call = tool(third, "review_route")
     assert call["args"]["industry"] == "砖瓦窑" and call["args"]["branch"] == "非烧结砖瓦制品"

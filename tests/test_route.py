@@ -208,3 +208,4 @@ def test_statements_drop_citation_labels_so_a_slot_is_not_read_from_them():
     assert "2024" not in said and "10条" not in said and "依据" not in said
     assert not slot_in("count", said) and not slot_in("date", said)
     assert slot_in("count", statements("抽查比例不少于30%（《通知》五、）"))
+
