@@ -63,8 +63,8 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("case_status")
     if mentions(text, cues.MINE) and mentions(text, cues.PROGRESS) and "case_status" not in flags:
         flags.append("case_status")  # "我们的审核进度" asks about one case; "在哪看审核进度" asks how
-    if "not_loaded" in flags and region in _documented_places():
-        flags = [f for f in flags if f != "not_loaded"]  # 开封's and 聊城's own plans are loaded: their limits are quoted, labelled
+    if region in _documented_places():  # 开封's and 聊城's own plans are loaded: their limits and amounts are quoted
+        flags = [f for f in flags if f not in ("not_loaded", "specific_amount")]
     return tuple(dict.fromkeys(flags))
 
 

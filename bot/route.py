@@ -187,9 +187,10 @@ class Router:
         gate = self.gates.get(getattr(card, "reply", ""))
         if gate == "place":
             return bool(self._places(u) or u.region not in (DEFAULT_REGION, *DOC_REGIONS))
-        if gate == "time":
-            frame = time_frame(u.text, self.clock.today())
-            return bool(frame.years or frame.current)
+        if gate == "time":  # a year no loaded document covers, or "now" when today is past the newest document
+            today = self.clock.today()
+            frame = time_frame(u.text, today)
+            return any(y > newest_year() for y in frame.years) or (frame.about_now and today.year > newest_year())
         return True
 
     def _scope(self, rule: RouteRule, u: Understanding, scores: dict) -> Route | None:
