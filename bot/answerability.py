@@ -34,6 +34,12 @@ class Slot(BaseModel):
     examples: tuple[Example, ...]
 
 
+class ValuePattern(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pattern: str
+    examples: tuple[Example, ...]
+
+
 class Stopwords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     words: tuple[str, ...]
@@ -45,6 +51,7 @@ class Lexicon(BaseModel):
     heavy_idf: float
     card_backing: float
     focus_flags: tuple[str, ...]
+    value: ValuePattern
     stopwords: Stopwords
     slots: dict[str, Slot]
 

@@ -43,9 +43,6 @@ _DEFAULT_MODEL = object()  # sentinel: load bot/abstain_model.json
 
 
 STATED_IDF = 3.5  # the words a stated value must repeat: specific ones, not 企业 or 要求
-# a value as stated: a number with its unit, or a table cell ("PM2.5浓度目标 45.7"); not an outline number ("2.14排放限值")
-VALUE = re.compile(r"(?<![\d.])\d+(\.\d+)?\s*(毫克|微克|MG|mg|%|蒸吨|吨|家|个|天|台|辆|米|公里|万|小时|分贝|倍)"
-                   r"|[\u4e00-\u9fff] \d+(\.\d+)?(，|$)")
 
 
 class Assistant:
@@ -218,7 +215,8 @@ class Assistant:
         lex = self.answerability.lexicon
         if any(not slot_in(s, said, lex) for s in asked_slots(u.text, lex)):
             return None
-        lines = [x for x in re.split(r"[\n。；]", said) if VALUE.search(x)]
+        value = re.compile(lex.value.pattern)  # a number with its unit, or a table cell (answerability.yaml)
+        lines = [x for x in re.split(r"[\n。；]", said) if value.search(x)]
         return found if any(self._repeats_focus(u, x) for x in lines) else None  # value and subject in one line
 
     def _repeats_focus(self, u: Understanding, said: str) -> bool:

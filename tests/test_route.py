@@ -209,3 +209,11 @@ def test_statements_drop_citation_labels_so_a_slot_is_not_read_from_them():
     assert not slot_in("count", said) and not slot_in("date", said)
     assert slot_in("count", statements("抽查比例不少于30%（《通知》五、）"))
 
+
+
+def test_value_pattern_examples():
+    import re
+
+    value = re.compile(load_lexicon().value.pattern)
+    for ex in load_lexicon().value.examples:
+        assert value.search(ex.positive) and not value.search(ex.negative)
