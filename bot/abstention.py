@@ -31,16 +31,24 @@ def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation
 def not_answered(u: Understanding, picked: list, elsewhere: bool = False, missing: tuple[str, ...] = ()) -> Answer:
     """The passages found do not answer: say so (naming what they do not cover, when known), quote the most
     related clause (when given) as such, offer the helpdesk."""
-    lead = NOT_ANSWERED
-    if missing:
-        lead = f"现有文件没有涉及“{'、'.join(SLOT_NAMES.get(m, m) for m in missing)}”，没有直接回答这个问题。"
+    lead = _lacking(missing)
     if not picked:
         return Answer(lead + HELP, escalate=True, confidence=0.2, intent=u.intent)
     sentence, h = picked[0]
-    c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
-    place = doc_jurisdiction(h.doc_id)
+    return _nearest(u, lead, citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title)), elsewhere)
+
+
+def _lacking(missing: tuple[str, ...]) -> str:
+    if not missing:
+        return NOT_ANSWERED
+    return f"现有文件没有涉及“{'、'.join(SLOT_NAMES.get(m, m) for m in missing)}”，没有直接回答这个问题。"
+
+
+def _nearest(u: Understanding, lead: str, c: Citation, elsewhere: bool) -> Answer:
+    """"The documents do not answer; the nearest rule is …", another jurisdiction's labelled as such."""
+    place = doc_jurisdiction(c.doc_id)
     note = f"（{place}文件，不适用于重庆）" if elsewhere and place and place != DEFAULT_REGION else ""
-    text = f"{lead}与您问题最相关的规定{note}是：“{sentence}”（{c.label()}）\n{HELP}"
+    text = f"{lead}与您问题最相关的规定{note}是：“{c.quote}”（{c.label()}）\n{HELP}"
     return Answer(text, [dataclasses.asdict(c)], escalate=True, confidence=0.3, intent=u.intent)
 
 
@@ -52,8 +60,4 @@ def slot_not_given(u: Understanding, answer: Answer, missing: tuple[str, ...]) -
         return not_answered(u, [], missing=missing)
     c = Citation(cited["doc_id"], cited.get("title") or doc_title(cited["doc_id"]), cited.get("section", ""),
                  cited["quote"])
-    lead = f"现有文件没有涉及“{'、'.join(SLOT_NAMES.get(m, m) for m in missing)}”，没有直接回答这个问题。"
-    place = doc_jurisdiction(c.doc_id)
-    note = f"（{place}文件，不适用于重庆）" if place and place != DEFAULT_REGION and place not in u.text else ""
-    return Answer(f"{lead}与您问题最相关的规定{note}是：“{c.quote}”（{c.label()}）\n{HELP}", [dataclasses.asdict(c)],
-                  escalate=True, confidence=0.3, intent=u.intent)
+    return _nearest(u, _lacking(missing), c, elsewhere=(doc_jurisdiction(c.doc_id) or DEFAULT_REGION) not in u.text)

@@ -109,16 +109,22 @@ def unit_sentences(text: str) -> list[str]:
     return sentences("\n".join(lines))
 
 
-TOOL_TABLE_DOCS = ("cq-cbza-2024-att3",)  # the industry list: the lookup tools answer from its table, not quotes
 _SKIP_COLUMNS = ("序号",)
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # "九龙 坡区" as typeset in the source
+
+
+@cache
+def _tool_table_doc() -> str:
+    from jixiao.knowledge.industries import load_industries
+
+    return load_industries().doc_id
 
 
 def table_rows(doc_id: str, text: str) -> list[str]:
     """The data rows of a chunk's Markdown table as quotable units, each cell named by its column
     ("区县 江津区，优良天数目标 106，PM2.5浓度目标 39.3"); a header repeated side by side (two tables in one) is
     read as two rows per line."""
-    if doc_id in TOOL_TABLE_DOCS:
+    if doc_id == _tool_table_doc():  # the industry list: the lookup tools answer from its table, not quotes
         return []
     lines = [x.strip() for x in text.split("\n") if x.strip().startswith("|")]
     if len(lines) < 3:

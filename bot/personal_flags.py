@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jixiao.bot import cues
 from jixiao.bot.cues import mentions
+from jixiao.bot.timeplace import place_words
 from jixiao.bot.understanding import DEFAULT_REGION
 
 
@@ -63,12 +64,7 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("case_status")
     if mentions(text, cues.MINE) and mentions(text, cues.PROGRESS) and "case_status" not in flags:
         flags.append("case_status")  # "我们的审核进度" asks about one case; "在哪看审核进度" asks how
-    if region in _documented_places():  # 开封's and 聊城's own plans are loaded: their limits and amounts are quoted
+    if region in place_words().documents:  # 开封's and 聊城's own plans are loaded: their limits and amounts are quoted
         flags = [f for f in flags if f not in ("not_loaded", "specific_amount")]
     return tuple(dict.fromkeys(flags))
 
-
-def _documented_places() -> tuple[str, ...]:
-    from jixiao.bot.timeplace import place_words
-
-    return place_words().documents

@@ -16,17 +16,11 @@ from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_cl
 from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
 from jixiao.bot.tool_answers import cite_dicts
+from jixiao.bot.timeplace import place_words
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
 
 MIN_SCORE = 0.3  # top hit below this → abstain (scale of the retriever's score; tune with eval)
 _BROAD = re.compile(r"大纲|目录|都有哪些|哪几部分|包括哪些|准备哪些")  # asks for a whole outline
-
-
-def doc_regions_loaded(region: str) -> bool:
-    """A jurisdiction besides Chongqing whose own documents are loaded (knowledge/lexicon/places.yaml)."""
-    from jixiao.bot.timeplace import place_words
-
-    return region in place_words().documents
 
 
 class PolicyAnswers:
@@ -48,14 +42,14 @@ class PolicyAnswers:
         if not named:
             return None
         query = u.query or u.text
-        place = u.region if doc_regions_loaded(u.region) else DEFAULT_REGION  # 开封's own limits are loaded
+        place = u.region if u.region in place_words().documents else DEFAULT_REGION  # 开封's own limits are loaded
         hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": place}) or []
                 if h.score >= self.min_score]
         for sentence, h in best_sentences(hits, query):
             if (CONCENTRATION.search(sentence) and any(n in sentence.upper() for n in named)
                     and (not u.industry or u.industry[:2] in sentence)):  # 铸造's limit is not 垃圾焚烧's
                 c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
-                lead = f"以下是{place}文件的规定，不是重庆的规定：\n" if place != DEFAULT_REGION else ""
+                lead = elsewhere_line(place) + "\n" if place != DEFAULT_REGION else ""
                 return Answer(f"{lead}{sentence}（{c.label()}）", [dataclasses.asdict(c)], [], escalate=False,
                               confidence=0.7, intent=u.intent, evidence=[h.text for h in hits])
         return None
@@ -146,12 +140,17 @@ class PolicyAnswers:
         return hits, (best_sentences(good, query, prefer=prefer) if good else [])
 
 
+def elsewhere_line(place: str) -> str:
+    """The label above another jurisdiction's rule."""
+    return f"以下是{place}文件的规定，不是重庆的规定："
+
+
 def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None, fallback: bool,
             chunks: list[dict]) -> Answer:
     """The picked sentences quoted with their clauses (other places' documents labelled as such)."""
     lines, cites, head = [], [], 0
     if jurisdiction and jurisdiction != DEFAULT_REGION:
-        lines.append(f"以下是{jurisdiction}文件的规定，不是重庆的规定：")
+        lines.append(elsewhere_line(jurisdiction))
     elif fallback:
         lines.append("重庆的文件中没有找到直接规定。以下是其他地方文件的规定，仅供参考，不适用于重庆：")
     head = len(lines)

@@ -121,13 +121,10 @@ def _procedure(u: Understanding, args: TopicArgs) -> Answer:
 def _nearest_first(facts, question: str) -> list:
     """The facts of a topic, those sharing most character bigrams with the question first (stable otherwise):
     "退回来了还能重新交不" puts the resubmission fact before the once-a-year one."""
-    asked = {question[i:i + 2] for i in range(len(question) - 1)}
+    from jixiao.bot.passages import terms
 
-    def shared(fact) -> int:
-        text = fact.statement + "".join(fact.items)
-        return -len({text[i:i + 2] for i in range(len(text) - 1)} & asked)
-
-    return sorted(facts, key=shared)
+    asked = terms(question)
+    return sorted(facts, key=lambda f: -len(terms(f.statement + "".join(f.items)) & asked))
 
 
 def _with_items(fact) -> str:

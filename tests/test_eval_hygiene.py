@@ -40,15 +40,12 @@ def _turns(node):
             yield from _turns(value)
 
 
-MIN_CHARS = 5  # "那C级呢" (4 characters) is every conversation's follow-up, not a question of one set
-
-
 def held_out_questions(golden: Path = GOLDEN) -> dict[str, str]:
-    """Squeezed question → the file it comes from (bare elliptical follow-ups shorter than MIN_CHARS left out)."""
+    """Squeezed question → the file it comes from."""
     out: dict[str, str] = {}
     for path in held_out_files(golden):
         for q in _turns(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            if len(_squeeze(q)) >= MIN_CHARS:
+            if _squeeze(q):
                 out.setdefault(_squeeze(q), path.name)
     return out
 
@@ -100,11 +97,11 @@ def test_no_held_out_question_as_lexicon_example():
 
 @pytest.mark.parametrize("name", ["answers_holdout9.yaml", "oos.yaml", "retrieval_holdout_x.yaml"])
 def test_a_new_held_out_set_is_guarded_too(tmp_path: Path, name):
-    (tmp_path / name).write_text("- {id: x1, turns: ['铸造厂 评几级', '那 C级呢']}\n- {id: x2, question: 环评要多久}\n",
+    (tmp_path / name).write_text("- {id: x1, turns: ['铸造厂 评几级', '那 D级呢']}\n- {id: x2, question: 环评要多久}\n",
                                  encoding="utf-8")
     (tmp_path / "answers.yaml").write_text("- {id: d1, turns: ['开发集问题']}\n", encoding="utf-8")
     questions = held_out_questions(tmp_path)
-    assert set(questions) == {"铸造厂评几级", "环评要多久"}  # "那C级呢" is too short to belong to one set
+    assert set(questions) == {"铸造厂评几级", "那D级呢", "环评要多久"}
     victim = tmp_path / "test_x.py"
     victim.write_text('ASK = "铸造厂评几级"\nOK = "开发集问题"\n', encoding="utf-8")
     assert leaks([victim], questions) == [f"{victim}: '铸造厂评几级' ({name})"]

@@ -109,7 +109,7 @@ def test_benefits_after_tiers_without_grade_use_b_as_example(bot):
 # ---------------------------------------------------------------- three turns
 
 def test_three_turns_tiers_review_then_grade(bot):
-    _, second, third = talk(bot, "铸造能评几级", "那A级谁审", "那C级呢")
+    _, second, third = talk(bot, "铸造能评几级", "那A级谁审", "那C级的呢")
     assert tool(second, "review_route")["args"]["grade"] == "A"
     call = tool(third, "review_route")
     assert (call["args"]["industry"], call["args"]["grade"]) == ("铸造", "C")

@@ -64,7 +64,7 @@ def test_region(text, region):
 
 def test_followup_replaces_grade_then_industry():
     first = understand("汽修B级谁审？")
-    second = understand("那C级呢？", first)
+    second = understand("那C级的呢？", first)
     assert second.followup and second.intent == "tool_review"
     assert (second.industry, second.grade) == ("汽修行业", "C")
     third = understand("那铸造呢？", second)
@@ -100,7 +100,7 @@ def test_incentives_and_review_tools(bot):
 
 def test_followup_turn_uses_previous_industry(bot):
     bot.reply("u1", "汽修B级谁审？")
-    a = bot.reply("u1", "那C级呢？")
+    a = bot.reply("u1", "那C级的呢？")
     assert a.tools[0]["name"] == "review_route"
     # 汽修 has no C: the letter is mapped to the tier it stands for, and the answer says so (ANSWERS.md a193)
     assert a.tools[0]["args"]["industry"] == "汽修行业" and a.tools[0]["args"]["grade"] == "地方非绩效引领"
