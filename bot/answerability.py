@@ -31,6 +31,7 @@ class Slot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     asks: str
     evidence: str
+    prefer: bool = True  # passages prefer a sentence holding the item (False: the check only)
     examples: tuple[Example, ...]
 
 
@@ -46,6 +47,13 @@ class Stopwords(BaseModel):
     examples: tuple[Example, ...]
 
 
+class Listing(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    asks: tuple[str, ...]
+    evidence: str
+    examples: tuple[Example, ...]
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     heavy_idf: float
@@ -53,6 +61,7 @@ class Lexicon(BaseModel):
     focus_flags: tuple[str, ...]
     value: ValuePattern
     stopwords: Stopwords
+    listing: Listing
     slots: dict[str, Slot]
 
 
@@ -82,6 +91,28 @@ def asked_slots(question: str, lexicon: Lexicon | None = None) -> list[str]:
 # a citation label: a parenthesis holding a document date, a 《title》 or "依据"; "(15分钟内)" is a statement's own
 _LABEL = re.compile(r"[（(][^（）()]*(?:\d{4}-\d\d-\d\d|《|依据)[^（）()]*[）)]|《[^《》]*》|^依据：.*$|^回复“详细”.*$",
                     re.M)
+
+
+_SKIP_NOUN = re.compile(r"^[的了呢吗啊嘛哦是有要可能会都还]|^[个家项类种条位批]$")  # a particle, or a bare counter
+
+
+def asked_kind(question: str, lexicon: Lexicon | None = None) -> str | None:
+    """The kind of item a "which ones" question asks for ("哪些县" → 县, "证明材料包括什么" → 材料), else None."""
+    lex = lexicon or load_lexicon()
+    for pattern in lex.listing.asks:
+        m = re.search(pattern, question)
+        if m and not _SKIP_NOUN.match(m.group("noun")):
+            return m.group("noun")
+    return None
+
+
+def listing_pattern(question: str, lexicon: Lexicon | None = None) -> re.Pattern | None:
+    """A sentence that enumerates items and names the asked kind (None when the question asks no list)."""
+    lex = lexicon or load_lexicon()
+    kind = asked_kind(question, lex)
+    if kind is None:
+        return None
+    return re.compile(f"(?=.*{re.escape(kind)})(?:{lex.listing.evidence})")
 
 
 def statements(answer_text: str) -> str:

@@ -12,16 +12,17 @@ from jixiao.bot.understanding import Understanding
 INCENTIVES_DOC = "cq-cbza-2024-att1"
 
 
-def incentives_answer(u: Understanding) -> Answer:
-    """The measures a grade gets (B when none is named), or the one measure the question is about."""
+def incentives_answer(u: Understanding, by_words: bool = True) -> Answer:
+    """The measures a grade gets (B when none is named), or the one measure the question is about (`by_words`: read
+    from the question's words; False when the question cards said it asks for the whole list)."""
     grade, prefix = u.grade, ""
     if not grade:
         grade, prefix = "B", "您没有说明等级，以下以B级为例。"
     args = {"grade": grade, "region": u.region}
     r = incentives(grade, u.region)
-    focus = focus_clause(INCENTIVES_DOC, f"{u.text} {measure_words(u.text)}")
+    focus = focus_clause(INCENTIVES_DOC, f"{u.text} {measure_words(u.text)}") if by_words else None
     before = u.query.split(u.text)[0].strip() if u.followup and u.query and u.text in u.query else ""
-    if focus is None and before:  # "那B级呢" after a question on one measure: that measure
+    if focus is None and before and by_words:  # "那B级呢" after a question on one measure: that measure
         focus = focus_clause(INCENTIVES_DOC, f"{before} {measure_words(before)}")
     if r.found and focus:
         return incentive_focus(u, args, r, focus)

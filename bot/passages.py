@@ -73,11 +73,13 @@ def top_clauses(doc_id: str) -> tuple[tuple[str, str], ...]:
     return tuple((k, "\n".join(v)) for k, v in out)
 
 
-def weighted_overlap(query_terms: set[str], texts: list[str]) -> list[float]:
-    """Score each text by its query bigrams, weighted by inverse document frequency over `texts`."""
+def weighted_overlap(query_terms: set[str], texts: list[str], weights: dict[str, float] | None = None) -> list[float]:
+    """Score each text by its query bigrams, weighted by inverse document frequency over `texts` (times the term's
+    weight in `weights`, default 1)."""
     n = len(texts)
     df = {t: sum(1 for x in texts if t in x) for t in query_terms}
-    return [sum(math.log((n + 1) / df[t]) for t in query_terms if df[t] and t in x and t not in GENERIC)
+    w = weights or {}
+    return [sum(w.get(t, 1.0) * math.log((n + 1) / df[t]) for t in query_terms if df[t] and t in x and t not in GENERIC)
             for x in texts]
 
 
@@ -142,11 +144,24 @@ def table_rows(doc_id: str, text: str) -> list[str]:
     return out
 
 
+def row_named(row: str, query: str) -> bool:
+    """A table row is quoted only for a question naming one of its text cells ("合川区的目标" → the 合川区 row, also
+    as "合川"); a question about the whole ("全市目标是多少") is not answered by one district's row."""
+    for cell in row.split("，"):
+        value = cell.split(" ", 1)[-1]
+        if len(value) >= 2 and not re.fullmatch(r"[\d.%\-—]+", value):
+            stem = value[:-1] if len(value) >= 3 and value[-1] in "区县市镇" else value
+            if stem in query:
+                return True
+    return False
+
+
 def outline_of(doc_id: str) -> str | None:
-    """"一、…；二、…" for a document made of short headings only (an outline such as 附件5)."""
+    """"一、…；二、…" for a document made of short headings only (an outline such as 附件5): no clause of it
+    holds a sentence (a notice whose clauses have short titles is not an outline)."""
     clauses = top_clauses(doc_id)
     heads = [c[1].split("\n", 1)[0] for c in clauses]
-    if len(heads) >= 3 and all(c[0] and len(h) <= 30 and not h.endswith("。") for c, h in zip(clauses, heads)):
+    if len(heads) >= 3 and all(c[0] and len(h) <= 30 and "。" not in c[1] for c, h in zip(clauses, heads)):
         return "；".join(heads)
     return None
 
@@ -163,18 +178,19 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) 
     clause's "完成时限:2025年6月"); never one of another clause, which would be about something else.
     """
     qt = terms(query)
+    weights = _title_weights(qt, hits[:depth])
     cands = []  # (sentence, hit, rank, index in hit, label)
     per_hit: dict[int, list[str]] = {}
     for rank, h in enumerate(hits[:depth]):
-        sents = [x for x in unit_sentences(body(h.text or "")) + table_rows(h.doc_id, h.text or "")
-                 if 4 <= len(x) <= 300]
+        rows = [r for r in table_rows(h.doc_id, h.text or "") if row_named(r, query)]
+        sents = [x for x in unit_sentences(body(h.text or "")) + rows if 4 <= len(x) <= 300]
         per_hit[rank] = sents
         for i, x in enumerate(sents):
             cands.append((x, h, rank, i, _label(h.text or "")))
     if not cands:
         return []
-    own = weighted_overlap(qt, [c[0] for c in cands])
-    head = weighted_overlap(qt, [c[4] for c in cands])
+    own = weighted_overlap(qt, [c[0] for c in cands], weights)
+    head = weighted_overlap(qt, [c[4] for c in cands], weights)
     top = max(max(own), 1e-9)
     scored = []
     for k, (x, h, rank, i, _) in enumerate(cands):
@@ -198,14 +214,42 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) 
     return _complete(out, per_hit, cands, scored, prefer, qt) if prefer and out else out
 
 
+@cache
+def _title_terms(doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(bigrams of the short title, bigrams of the title and short title) of a document."""
+    from jixiao.bot.answer import _meta
+
+    meta = _meta(doc_id)
+    if meta is None:
+        return frozenset(), frozenset()
+    short = frozenset(terms(meta.short_title or ""))
+    return short, short | frozenset(terms(meta.title or ""))
+
+
+NAMES_DOCUMENT = 3  # bigrams of a short title a question must repeat to name that document ("秋冬季治气方案")
+TITLE_WEIGHT = 0.3  # what a bigram of the named document's title counts for when picking its sentences
+
+
+def _title_weights(qt: set[str], hits) -> dict[str, float]:
+    """Lower weights for the question's bigrams that name a document it names ("秋冬季治气方案覆盖哪些县": the title
+    words found the document; the sentence must answer 覆盖…县)."""
+    named: set[str] = set()
+    for doc_id in {h.doc_id for h in hits}:
+        short, title = _title_terms(doc_id)
+        if len(qt & short) >= NAMES_DOCUMENT:
+            named |= title
+    return {t: TITLE_WEIGHT for t in qt & named}
+
+
 def _complete(out: list, per_hit: dict, cands: list, scored: list, prefer, qt: set[str]) -> list:
     """Add the asked kind of item from the best sentence's clause when the picked sentences lack it: a sentence
-    of that clause sharing a word with the question ("完成时限" for "啥时候完成") that holds one."""
+    of that clause sharing a word with the question ("完成时限" for "啥时候完成") that holds one. Never one of another
+    clause, which would be about something else (a tax rate is not the share a warning makes a plant cut)."""
     if any(p.search(x) for x, _ in out for p in prefer):
         return out
     _, h, rank, _, _ = cands[scored[0][1]]
     extra = next((x for x in per_hit[rank] if any(p.search(x) for p in prefer) and any(t in x for t in qt)), None)
-    return out if extra is None else [(extra, h)] + out[:2]  # the asked item first: it answers
+    return out if extra is None else [(extra, h)] + [o for o in out if o[0] != extra][:2]  # the asked item first
 
 
 def clause_sentences(text: str, query: str, limit: int = 2) -> list[str]:

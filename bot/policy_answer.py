@@ -11,7 +11,7 @@ from jixiao.bot.confidence import AbstainModel, Evidence, evidence
 from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
 from jixiao.bot.incentives import incentives
 from jixiao.bot.passage_search import PassageSearch
-from jixiao.bot.answerability import asked_slots
+from jixiao.bot.answerability import asked_slots, listing_pattern
 from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_clauses
 from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
@@ -85,11 +85,17 @@ class PolicyAnswers:
             if self.abstain_model and not self.abstain_model.fits(self.search):  # other embedder: cosine unknown
                 self.last_evidence = dataclasses.replace(self.last_evidence, dense=None)
             decision = self.abstain_model.decide(self.last_evidence) if self.abstain_model else "answer"
-            if decision != "answer":
+            if decision != "answer" and not self._backed(u, picked):  # a card of the quoted clause asks the same
                 return not_answered(u, picked if decision == "related" else [], fallback or bool(jurisdiction))
         topic = admin_topic(u.text)
         if picked and topic and not topic_covered(topic, hits):  # 排污许可证延续 ≠ a clause naming 排污许可
             return abstain(u, f"涉及{topic[0]}{'、'.join(topic[1])}等环境管理事项，不属于重污染天气绩效分级（“创B争A”）文件的内容")
+        if picked and self.answerability is not None:
+            coverage = self._coverage(u, picked)
+            if not coverage.ok:
+                a = not_answered(u, picked, fallback or bool(jurisdiction), coverage.missing)
+                a.route_note = {"check": coverage.to_json()}
+                return a
         if picked and not jurisdiction and hits[0].doc_id == INCENTIVES_DOC:  # a question about one 惠企 measure
             focus = _att1_clause(hits[0].section)
             if focus and focus_clause(INCENTIVES_DOC, query) == focus:  # retriever and wording agree
@@ -97,12 +103,6 @@ class PolicyAnswers:
                 r = incentives(grade, u.region)
                 if r.found:
                     return incentive_focus(u, {"grade": grade, "region": u.region}, r, focus)
-        if picked and self.answerability is not None:
-            coverage = self._coverage(u, picked)
-            if not coverage.ok:
-                a = not_answered(u, picked, fallback or bool(jurisdiction), coverage.missing)
-                a.route_note = {"check": coverage.to_json()}
-                return a
         missing = uncovered_years(u.text, [s for s, _ in picked[:1]] + [_doc_year(h.doc_id) for _, h in picked[:1]])
         if missing:
             return abstain(u, f"涉及{'、'.join(missing)}的安排，已收录的文件没有{missing[0]}的规定")
@@ -115,23 +115,34 @@ class PolicyAnswers:
         from jixiao.bot.entities import entity_words
 
         used = list(dict.fromkeys(h for _, h in picked))
-        vocabulary, backed = [], False
+        vocabulary = []
         if hasattr(self.search, "card_questions"):
-            ids = {getattr(h, "chunk_id", "") for h in used}
-            for cid in ids:
+            for cid in {getattr(h, "chunk_id", "") for h in used}:
                 vocabulary += self.search.card_questions(cid)
-            floor = self.answerability.lexicon.card_backing
-            backed = any(m.score >= floor and self.search.card_target(m.card_id) in ids
-                         for m in self.search.match_cards(u.text, k=5, kinds=("clause",)))
-        return self.answerability.check(u.text, [h.text for h in used], vocabulary, entity_words(u),
-                                        focus=not backed, said="\n".join(sentence for sentence, _ in picked))
+        # a follow-up ("那重庆呢？") is asked with its previous question: that is what the clauses must cover
+        asked = u.query if u.followup and u.query else u.text
+        return self.answerability.check(asked, [h.text for h in used], vocabulary, entity_words(u),
+                                        focus=not self._backed(u, picked),
+                                        said="\n".join(sentence for sentence, _ in picked))
+
+    def _backed(self, u: Understanding, picked: list) -> bool:
+        """A clause card of a quoted clause matches the question at least `card_backing`: the question is a known
+        way of asking for that clause ("申报材料里头有点水分" ≈ a card about 虚假材料)."""
+        if not hasattr(self.search, "match_cards") or self.answerability is None:
+            return False
+        ids = {getattr(h, "chunk_id", "") for _, h in picked}
+        floor = self.answerability.lexicon.card_backing
+        return any(m.score >= floor and self.search.card_target(m.card_id) in ids
+                   for m in self.search.match_cards(u.text, k=5, kinds=("clause",)))
 
     def _asked(self, u: Understanding) -> tuple:
         """The evidence patterns of the kinds of item the question asks (answerability slots)."""
         if self.answerability is None:
             return ()
         lex = self.answerability.lexicon
-        return tuple(re.compile(lex.slots[s].evidence) for s in asked_slots(u.text, lex))
+        listing = listing_pattern(u.text, lex)  # "覆盖哪些县": a sentence enumerating 县
+        slots = [lex.slots[s] for s in asked_slots(u.text, lex)]
+        return tuple(re.compile(s.evidence) for s in slots if s.prefer) + ((listing,) if listing else ())
 
     def _passages(self, query: str, jurisdiction: str | None, prefer: tuple = ()) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None

@@ -63,6 +63,9 @@ class RouteTable(BaseModel):
     gates: dict[str, Literal["place", "time"]] = {}   # out-of-scope reply kind → what the question must name
     owns: dict[str, tuple[str, ...]] = {}   # keyword intent → card-id prefixes of the evidence its lookup is built from
     yield_to_tools: tuple[str, ...] = ()    # the tool cards a keyword intent yields to (besides clause/out-of-scope)
+    # an incentives question whose best incentive card (the whole list, one measure's tool card or an 附件1 clause card)
+    # scores at least this is answered as that card says: the whole list, or that one measure
+    measure_card: float = 1.01
 
 
 @cache
@@ -99,6 +102,7 @@ class Router:
         self.gates = load_table().gates
         self.owns = load_table().owns
         self.yield_to_tools = load_table().yield_to_tools
+        self.measure_card = load_table().measure_card
         self.cards = cards_by_id or {}
         self.searchable = searchable
         self.clock = clock or SystemClock()
@@ -134,7 +138,10 @@ class Router:
                 scores["yielded"] = {"intent": u.intent, "to": rival.card_id, "score": round(rival.score, 3)}
                 return None
             name = INTENT_TOOLS[u.intent]
-            return Route("tool", name, _entity_args(u), f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
+            args = _entity_args(u)
+            if name == "incentives" and not _elliptical(u, has_context):
+                args.update(self._measure(u, matches))
+            return Route("tool", name, args, f"{rule.id}:{u.intent}", f"关键词意图 {u.intent}", scores)
         if when == "card":
             if _elliptical(u, has_context):
                 return None
@@ -150,6 +157,23 @@ class Router:
             return Route("clause", "passages", {"jurisdiction": u.region if u.region in DOC_REGIONS else None},
                          f"{rule.id}:{clause.card_id}" if clause else rule.id, "检索条款", scores)
         return Route(rule.kind, id=rule.id, reason="没有路由适用", scores=scores)
+
+    def _measure(self, u: Understanding, matches: list) -> dict:
+        """{"measure": n} when the best card of the incentives evidence (`owns`) scores at least `measure_card`:
+        0 for the whole list (tool.incentives), else the one measure its tool card or 附件1 clause card is about
+        ("评上B级有啥子实际好处" is the whole list although 实际 occurs in measure 8 only). {} otherwise."""
+        own = tuple(p for p in self.owns.get(u.intent, ()) if p != "tool.start_assessment")
+        best = next((m for m in matches if m.card_id.startswith(own)), None) if own else None
+        if best is None or best.score < self.measure_card:
+            return {}
+        card = self.cards.get(best.card_id)
+        if getattr(card, "tool", "") == "incentives":
+            return {"measure": 0, "card": best.card_id}
+        measure = getattr(card, "args", {}).get("measure") if getattr(card, "tool", "") else None
+        if measure is None and getattr(card, "section", ""):
+            m = re.match(r"(?:附件\d+\s*)?([一二三四五六七八九十]+)", card.section)
+            measure = "一二三四五六七八九十".find(m.group(1)) + 1 if m and len(m.group(1)) == 1 else None
+        return {"measure": int(measure), "card": best.card_id} if isinstance(measure, int) and measure > 0 else {}
 
     def _rival(self, rule: RouteRule, u: Understanding, matches: list, has_context: bool):
         """The card match that outranks a keyword intent: a clause, out-of-scope or procedure card outside the

@@ -227,6 +227,11 @@ class Assistant:
         return all(w in said for w in named)
 
     def _tool(self, route: Route, u: Understanding) -> Answer:
+        if route.name == "incentives" and "measure" in route.args:  # the cards said which measure, or all of them
+            if route.args["measure"]:
+                return TOOLS["incentive_measure"].answer(u, TOOLS["incentive_measure"].args(
+                    measure=route.args["measure"], grade=u.grade))
+            return incentive_answer.incentives_answer(u, by_words=False)
         if not route.id.startswith("tool-rule") and route.name in TOOLS:
             tool = TOOLS[route.name]
             try:

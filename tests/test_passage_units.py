@@ -46,3 +46,30 @@ def test_the_asked_date_is_completed_from_the_same_clause_when_it_shares_a_word(
     assert not any("2025年6月" in s for s in plain)  # without the asked slot, the line is not quoted
     unrelated = [s for s, _ in best_sentences([hit], "某应用数据底座哪一天验收", prefer=date)]
     assert not any("2025年6月" in s for s in unrelated)  # 完成时限 shares no word with it: not added
+
+
+def test_an_outline_is_a_document_of_headings_only():
+    from jixiao.bot.passages import outline_of
+
+    assert outline_of("cq-cbza-2024-att5")          # the materials outline: headings only
+    assert outline_of("cq-cbza-2024") is None       # a notice whose clauses have short titles holds sentences
+
+
+def test_the_asked_kind_of_item_is_preferred_when_the_best_sentences_enumerate_nothing():
+    from jixiao.bot.answerability import listing_pattern
+
+    text = ("《某方案》 三、\n推进园区改革。组织专家调研全市园区并形成调研报告。"
+            "对甲园区、乙园区和丙园区开展改革试点。园区改革由某处牵头。")
+    hit = FakeHit("some-plan", "某方案", "三、", text, 0.9)
+    question = "园区改革试点是哪些园区"
+    picked = [s for s, _ in best_sentences([hit], question, prefer=(listing_pattern(question),))]
+    assert picked[0].startswith("对甲园区、乙园区")
+
+
+def test_words_naming_the_document_count_less_when_picking_its_sentences():
+    from jixiao.bot.passages import TITLE_WEIGHT, _title_weights, terms
+
+    hit = FakeHit("cq-autumn-winter-2024", "秋冬季治气攻坚方案", "二、", "", 0.9)
+    named = _title_weights(terms("秋冬季治气方案覆盖哪些区县"), [hit])
+    assert named and set(named.values()) == {TITLE_WEIGHT} and "覆盖" not in named
+    assert _title_weights(terms("哪些区县要攻坚"), [hit]) == {}  # one shared word does not name the document

@@ -217,3 +217,33 @@ def test_value_pattern_examples():
     value = re.compile(load_lexicon().value.pattern)
     for ex in load_lexicon().value.examples:
         assert value.search(ex.positive) and not value.search(ex.negative)
+
+
+def test_listing_examples():
+    """"哪些县", "包括什么": the kind of item asked is read; a question asking no list has none."""
+    from jixiao.bot.answerability import asked_kind, listing_pattern
+
+    for ex in load_lexicon().listing.examples:
+        assert asked_kind(ex.positive) and listing_pattern(ex.positive) is not None
+        assert asked_kind(ex.negative) is None and listing_pattern(ex.negative) is None
+    assert asked_kind("申报要准备的资料分哪几项") != "项"  # a bare counter is not the kind asked
+    pattern = listing_pattern("试点园区有哪些")
+    assert pattern.search("对甲园区、乙园区和丙园区开展试点")
+    assert not pattern.search("重点摸清园区情况")  # names the kind but enumerates nothing
+
+
+def test_an_incentives_question_goes_to_the_measure_its_best_card_names(cards):
+    """The whole list (tool.incentives), one measure's tool card or an 附件1 clause card decide the measure when they
+    score at least measure_card; below it the words of the question do."""
+    floor = load_table().measure_card
+    u = understand("拿到B级以后能得啥子好处")
+    assert u.intent == "tool_incentives"
+    whole = router(cards).decide(u, [m("tool.incentives", "tool", floor + 0.05)])
+    assert whole.args.get("measure") == 0
+    measure = next(c for c in cards.values() if getattr(c, "tool", "") == "incentive_measure")
+    one = router(cards).decide(u, [m(measure.id, "tool", floor + 0.05), m("tool.incentives", "tool", floor)])
+    assert one.args.get("measure") == measure.args["measure"]
+    clause = next(c for c in cards.values() if getattr(c, "doc_id", "") == "cq-cbza-2024-att1"
+                  and getattr(c, "section", "").startswith("九"))
+    assert router(cards).decide(u, [m(clause.id, "clause", floor + 0.05)]).args.get("measure") == 9
+    assert "measure" not in router(cards).decide(u, [m("tool.incentives", "tool", floor - 0.05)]).args
