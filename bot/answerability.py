@@ -54,6 +54,13 @@ class Listing(BaseModel):
     examples: tuple[Example, ...]
 
 
+class CountUnits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    units: str                      # counters a "几X/多少X" question names
+    enumerated: tuple[str, ...]     # nouns after 个 counted by listing them ("几个等级": A、B、C), no number needed
+    examples: tuple[dict[str, str], ...]
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     heavy_idf: float
@@ -62,6 +69,7 @@ class Lexicon(BaseModel):
     value: ValuePattern
     stopwords: Stopwords
     listing: Listing
+    count_units: CountUnits
     slots: dict[str, Slot]
 
 
@@ -124,9 +132,31 @@ def statements(answer_text: str) -> str:
     return answer_text
 
 
-def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None) -> bool:
+def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: str = "") -> bool:
+    """Does `evidence` hold an item of the kind `slot`? For a count, of the unit the question names ("几位专家" is
+    not answered by "39个重点行业")."""
     lex = lexicon or load_lexicon()
-    return bool(re.search(lex.slots[slot].evidence, evidence))
+    if not re.search(lex.slots[slot].evidence, evidence):
+        return False
+    unit = count_unit(question, lex) if slot == "count" and question else None
+    return unit is None or bool(re.search(rf"(\d|[一二三四五六七八九十两百千万])\s*(余|多)?{unit}", evidence))
+
+
+_COUNTED = re.compile(r"(几|多少|好多)(?P<unit>[^\W\d])(?P<noun>[\u4e00-\u9fff]{0,2})")
+
+
+def count_unit(question: str, lexicon: Lexicon | None = None) -> str | None:
+    """The unit a count question names: "发多少份" → 份, "几个专家" → 个?专家 (个 alone counts everything), else None."""
+    lex = lexicon or load_lexicon()
+    m = _COUNTED.search(question)
+    if m is None or m.group("unit") not in lex.count_units.units:
+        return None
+    if m.group("unit") == "个":
+        noun = m.group("noun")
+        if len(noun) < 2 or noun in lex.count_units.enumerated:
+            return None
+        return f"个[^，。；\\d]{{0,4}}{re.escape(noun)}"  # "39个重点行业" counts 行业
+    return re.escape(m.group("unit"))
 
 
 class Answerability:
@@ -163,7 +193,8 @@ class Answerability:
         texts = [e for e in evidence if e]
         quoted = "\n".join(texts) if said is None else said
         known = "\n".join(texts) + "\n" + "\n".join(v for v in vocabulary if v)
-        missing_slots = [s for s in asked_slots(question, self.lexicon) if not slot_in(s, quoted, self.lexicon)]
+        missing_slots = [s for s in asked_slots(question, self.lexicon)
+                         if not slot_in(s, quoted, self.lexicon, question)]
         focus = self.focus(question, entities) if focus else []
         sounds = set(self.sounds(known))
         missing, uncovered, total, got = [], [], 0.0, 0.0

@@ -166,7 +166,7 @@ def outline_of(doc_id: str) -> str | None:
     return None
 
 
-def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) -> list[tuple[str, Any]]:
+def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), bridged: str = "") -> list[tuple[str, Any]]:
     """The best sentences of the top `depth` hits.
 
     A sentence scores by the query bigrams it shares (weighted by rarity among the candidates, its
@@ -176,9 +176,13 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=()) 
     `prefer`: patterns of the kind of item the question asks (a date, a count): when no sentence picked holds one,
     the first sentence of the best sentence's own clause that does is added ("…应用建设啥时候完成" quotes the
     clause's "完成时限:2025年6月"); never one of another clause, which would be about something else.
+    `bridged`: the policy terms the question's everyday words stand for (塞红包 → 贿赂), counted at BRIDGE_WEIGHT.
     """
     qt = terms(query)
     weights = _title_weights(qt, hits[:depth])
+    for t in terms(bridged) - qt:
+        qt.add(t)
+        weights[t] = BRIDGE_WEIGHT
     cands = []  # (sentence, hit, rank, index in hit, label)
     per_hit: dict[int, list[str]] = {}
     for rank, h in enumerate(hits[:depth]):
@@ -227,6 +231,7 @@ def _title_terms(doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 NAMES_DOCUMENT = 3  # bigrams of a short title a question must repeat to name that document ("秋冬季治气方案")
+BRIDGE_WEIGHT = 0.5  # what a bigram of a policy term bridged from an everyday word counts for
 TITLE_WEIGHT = 0.3  # what a bigram of the named document's title counts for when picking its sentences
 
 

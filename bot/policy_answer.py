@@ -12,7 +12,7 @@ from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
 from jixiao.bot.incentives import incentives
 from jixiao.bot.passage_search import PassageSearch
 from jixiao.bot.answerability import asked_slots, listing_pattern
-from jixiao.bot.passages import best_sentences, focus_clause, outline_of, top_clauses
+from jixiao.bot.passages import best_sentences, focus_clause, outline_of, row_named, top_clauses
 from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
 from jixiao.bot.tool_answers import cite_dicts
@@ -46,7 +46,8 @@ class PolicyAnswers:
         hits = [h for h in self.search.search(query, k=5, filters={"jurisdiction": place}) or []
                 if h.score >= self.min_score]
         for sentence, h in best_sentences(hits, query):
-            if (CONCENTRATION.search(sentence) and any(n in sentence.upper() for n in named)
+            if ((CONCENTRATION.search(sentence) or row_named(sentence, u.text))  # 合川区's row names its value
+                    and any(n in sentence.upper() for n in named)
                     and (not u.industry or u.industry[:2] in sentence)):  # 铸造's limit is not 垃圾焚烧's
                 c = citation(h.doc_id, h.section, sentence, title=doc_title(h.doc_id, h.title))
                 lead = elsewhere_line(place) + "\n" if place != DEFAULT_REGION else ""
@@ -148,7 +149,9 @@ class PolicyAnswers:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None
         hits = list(self.search.search(query, k=5, filters=filters) or [])
         good = [h for h in hits if h.score >= self.min_score]
-        return hits, (best_sentences(good, query, prefer=prefer) if good else [])
+        vocabulary = getattr(self.search, "vocabulary", None)  # 塞红包 picks the sentence that says 贿赂
+        bridged = " ".join(vocabulary.query_terms(query)) if vocabulary is not None else ""
+        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged) if good else [])
 
 
 def elsewhere_line(place: str) -> str:

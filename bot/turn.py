@@ -197,7 +197,7 @@ class Assistant:
             return answer
         said = statements(answer.text)
         lex = self.answerability.lexicon
-        missing = tuple(s for s in asked_slots(u.text, lex) if not slot_in(s, said, lex))
+        missing = tuple(s for s in asked_slots(u.text, lex) if not slot_in(s, said, lex, u.text))
         if not missing:
             return answer
         refused = slot_not_given(u, answer, missing)
@@ -213,7 +213,7 @@ class Assistant:
             return None
         said = statements(found.text)
         lex = self.answerability.lexicon
-        if any(not slot_in(s, said, lex) for s in asked_slots(u.text, lex)):
+        if any(not slot_in(s, said, lex, u.text) for s in asked_slots(u.text, lex)):
             return None
         value = re.compile(lex.value.pattern)  # a number with its unit, or a table cell (answerability.yaml)
         lines = [x for x in re.split(r"[\n。；]", said) if value.search(x)]

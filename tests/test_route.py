@@ -247,3 +247,12 @@ def test_an_incentives_question_goes_to_the_measure_its_best_card_names(cards):
                   and getattr(c, "section", "").startswith("九"))
     assert router(cards).decide(u, [m(clause.id, "clause", floor + 0.05)]).args.get("measure") == 9
     assert "measure" not in router(cards).decide(u, [m("tool.incentives", "tool", floor - 0.05)]).args
+
+
+def test_a_count_is_answered_only_in_the_unit_asked():
+    from jixiao.bot.answerability import slot_in
+
+    for ex in load_lexicon().count_units.examples:
+        assert slot_in("count", ex["positive"], question=ex["question"])
+        assert not slot_in("count", ex["negative"], question=ex["question"])
+    assert slot_in("count", "共39个重点行业", question="重点行业一共有好多个")  # 个 alone: any count
