@@ -134,8 +134,11 @@ def statements(answer_text: str) -> str:
 
 def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: str = "") -> bool:
     """Does `evidence` hold an item of the kind `slot`? For a count, of the unit the question names ("几位专家" is
-    not answered by "39个重点行业")."""
+    not answered by "39个重点行业"); a number the question itself gives does not count."""
     lex = lexicon or load_lexicon()
+    if question:  # a number the user gave is no answer ("抽查比例不少于30%，那市局的比例是多少")
+        given = set(re.findall(r"\d+(?:\.\d+)?", question))
+        evidence = re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group(0) in given else m.group(0), evidence)
     if not re.search(lex.slots[slot].evidence, evidence):
         return False
     unit = count_unit(question, lex) if slot == "count" and question else None

@@ -166,7 +166,8 @@ def outline_of(doc_id: str) -> str | None:
     return None
 
 
-def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), bridged: str = "") -> list[tuple[str, Any]]:
+def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), bridged: str = "",
+                   semantic=None) -> list[tuple[str, Any]]:
     """The best sentences of the top `depth` hits.
 
     A sentence scores by the query bigrams it shares (weighted by rarity among the candidates, its
@@ -196,10 +197,14 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), 
     own = weighted_overlap(qt, [c[0] for c in cands], weights)
     head = weighted_overlap(qt, [c[4] for c in cands], weights)
     top = max(max(own), 1e-9)
+    near = semantic(query, [c[0] for c in cands]) if semantic is not None else None  # cosine to the question
+    best_near = max(near) if near is not None and len(near) else 0.0
     scored = []
     for k, (x, h, rank, i, _) in enumerate(cands):
         lexical = (own[k] + 0.5 * head[k]) / (1.5 * top)
         score = lexical + 0.5 * float(getattr(h, "score", 0.0)) - 0.08 * rank
+        if near is not None:
+            score += SEMANTIC_WEIGHT * (near[k] - best_near)
         if own[k] > 0 or (rank == 0 and len(per_hit[rank]) <= 2):  # the top hit's one-line clause
             scored.append((score, k))
     scored.sort(key=lambda t: -t[0])
@@ -231,6 +236,7 @@ def _title_terms(doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 NAMES_DOCUMENT = 3  # bigrams of a short title a question must repeat to name that document ("秋冬季治气方案")
+SEMANTIC_WEIGHT = 5.0  # per unit of cosine below the closest candidate sentence (embedder cosines are compressed)
 BRIDGE_WEIGHT = 0.5  # what a bigram of a policy term bridged from an everyday word counts for
 TITLE_WEIGHT = 0.3  # what a bigram of the named document's title counts for when picking its sentences
 

@@ -72,10 +72,32 @@ class PolicyAnswers:
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
+        if a is not None and a.escalate and not jurisdiction and not fallback and DEFAULT_REGION not in u.text:
+            elsewhere = self._elsewhere(u, query, prefer)  # Chongqing's clauses do not answer: a loaded other place's?
+            if elsewhere is not None:
+                return elsewhere
         if a is not None:
             a.chunks = chunks
             return a
         return _quoted(u, hits, picked, jurisdiction, fallback, chunks)
+
+    def _elsewhere(self, u: Understanding, query: str, prefer: tuple) -> Answer | None:
+        """The other loaded jurisdictions' clauses (聊城, 开封) when Chongqing's do not answer, one of theirs passes every
+        check and a clause card of it matches the question at least `card_backing` ("多个厂区怎么报": 聊城's plan rules
+        on it, Chongqing's notice does not), quoted under "重庆的文件中没有找到直接规定" and labelled by place. Not when
+        the question names 重庆 ("那重庆呢"): then Chongqing's silence is the answer."""
+        best = None
+        for place in place_words().documents:
+            hits, picked = self._passages(query, place, prefer)
+            if picked and (best is None or hits[0].score > best[0][0].score):
+                best = (hits, picked)
+        if best is None:
+            return None
+        hits, picked = best
+        if not self._backed(u, picked) or self._instead_of_quoting(u, query, hits, picked, None, True) is not None:
+            return None  # only a clause a card of theirs asks the same way: a loosely related rule is no answer
+        chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
+        return _quoted(u, hits, picked, None, True, chunks)
 
     def _instead_of_quoting(self, u: Understanding, query: str, hits: list, picked: list, jurisdiction: str | None,
                             fallback: bool) -> Answer | None:
@@ -151,7 +173,24 @@ class PolicyAnswers:
         good = [h for h in hits if h.score >= self.min_score]
         vocabulary = getattr(self.search, "vocabulary", None)  # 塞红包 picks the sentence that says 贿赂
         bridged = " ".join(vocabulary.query_terms(query)) if vocabulary is not None else ""
-        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged) if good else [])
+        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged, semantic=self._semantic)
+                      if good else [])
+
+    def _semantic(self, query: str, sentences: list[str]) -> list[float] | None:
+        """Cosine of each sentence to the question under the retriever's embedder (sentence vectors cached: the
+        corpus is small and its sentences recur); None without an embedder."""
+        embedder = getattr(self.search, "embedder", None)
+        if embedder is None or not sentences:
+            return None
+        import numpy as np
+
+        cache = self.__dict__.setdefault("_sentence_vectors", {})
+        todo = [x for x in dict.fromkeys(sentences) if x not in cache]
+        if todo:
+            for x, v in zip(todo, embedder.embed_passages(todo)):
+                cache[x] = v
+        q = embedder.embed_query(query)
+        return [float(np.dot(cache[x], q)) for x in sentences]
 
 
 def elsewhere_line(place: str) -> str:

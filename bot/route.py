@@ -131,6 +131,11 @@ class Router:
         if when == "time_rule":
             return self._time(rule, u, scores)
         if when == "tool_intent":
+            numbered = _measure_number(u)
+            if numbered:  # "第九条讲的啥" after a question on the 惠企 measures
+                args = {"measure": numbered, **({"grade": u.grade} if u.grade else {})}
+                return Route("tool", "incentive_measure", args, f"tool-number:{numbered}", f"惠企措施第{numbered}条",
+                             scores)
             if u.intent not in TOOL_INTENTS and u.intent != "assess":
                 return None
             rival = self._rival(rule, u, matches, has_context)
@@ -280,6 +285,24 @@ def _is_chongqing(region: str) -> bool:
     from jixiao.bot.review import is_chongqing
 
     return is_chongqing(region)
+
+
+_ORDINAL = re.compile(r"第([一二三四五六七八九十]|10|[1-9])条")
+
+
+def _measure_number(u: Understanding) -> int | None:
+    """The 附件1 measure a turn names by its number ("第九条"), when the turn or the one it follows is about the
+    惠企 measures; None otherwise (第九条 of another document is not a measure)."""
+    from jixiao.bot import cues
+
+    m = _ORDINAL.search(u.text)
+    if m is None:
+        return None
+    about = u.intent == "tool_incentives" or (u.followup and cues.mentions(u.query or "", cues.INCENTIVES))
+    if not about:
+        return None
+    n = m.group(1)
+    return int(n) if n.isdigit() else "一二三四五六七八九十".index(n) + 1
 
 
 def _entity_args(u: Understanding) -> dict:

@@ -150,10 +150,16 @@ def _measure_text(m) -> str:
 
 
 def relevant(measures, question: str, limit: int = POINTS) -> list:
-    """The measures whose wording shares most with the question, in the document's order (ties: lower number)."""
+    """The measures whose wording shares most with the question, in the document's order (ties: the headline order
+    of short_answers.yaml, the grade's own benefits first)."""
     measures = list(measures)
     score = dict(zip((m.seq for m in measures), scores(question, [_measure_text(m) for m in measures])))
-    return sorted(sorted(measures, key=lambda m: (-score[m.seq], m.seq))[:limit], key=lambda m: m.seq)
+    data = _data()
+    order = {seq: i for i, seq in enumerate(data["headline_measures"])}  # ties: the grade's own benefits first
+    floor = data["relevant_score"]
+    rank = {seq: (s if s >= floor else 0.0) for seq, s in score.items()}
+    return sorted(sorted(measures, key=lambda m: (-round(rank[m.seq], 6), order.get(m.seq, m.seq)))[:limit],
+                  key=lambda m: m.seq)
 
 
 def _sentences(text: str) -> list[str]:

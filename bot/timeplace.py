@@ -48,6 +48,7 @@ class TimeWords(BaseModel):
     relative: dict[str, int]
     current: tuple[str, ...]
     schedule: str
+    changes: str
     examples: tuple[Example, ...]
 
 
@@ -79,6 +80,8 @@ class TimeFrame:
     relative: bool = False           # named by 今年/明年/去年 …
     current: bool = False            # 近期/目前/本次 …: "now", whatever year that is
     schedule: bool = False           # asks a programme's dates, targets or changes
+    named: tuple[int, ...] = ()      # years written out ("2024年")
+    changes: bool = False            # compares years or asks what changed ("跟去年比有啥调整")
 
     @property
     def about_now(self) -> bool:
@@ -91,7 +94,9 @@ def time_frame(text: str, today: dt.date) -> TimeFrame:
     relative = [off for w, off in words.relative.items() if w in text]
     years += [today.year + off for off in relative]
     current = any(w in text for w in words.current)
-    return TimeFrame(tuple(dict.fromkeys(years)), bool(relative), current, bool(re.search(words.schedule, text)))
+    named = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
+    return TimeFrame(tuple(dict.fromkeys(years)), bool(relative), current, bool(re.search(words.schedule, text)),
+                     named, bool(re.search(words.changes, text)))
 
 
 def uncovered_year(frame: TimeFrame, newest_year: int, today: dt.date) -> int | None:
@@ -100,6 +105,8 @@ def uncovered_year(frame: TimeFrame, newest_year: int, today: dt.date) -> int | 
     if not frame.schedule:
         return None
     later = [y for y in frame.years if y > newest_year]
+    if later and frame.named and all(y <= newest_year for y in frame.named) and not frame.changes:
+        return None  # "今年的我不管，2024年那轮是好久到好久": the year written out is the one asked
     if later:
         return later[0]
     if frame.current and not frame.years and today.year > newest_year:

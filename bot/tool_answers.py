@@ -84,7 +84,14 @@ def tiers(u: Understanding) -> Answer:
             prefix = f"附件3中{r.industry}没有“{grade_label(canon)}”这一档。"
         elif canon:
             prefix = f"附件3中{r.industry}设有{grade_label(canon)}。"
-    return tool_answer(u, "tier_scheme", args, r, prefix)
+    answer = tool_answer(u, "tier_scheme", args, r, prefix)
+    if u.industry not in u.text and not (u.branch and u.branch in u.text):
+        # an everyday name ("做轮胎翻新的") was read as the industry: that lookup is part of the answer, on record
+        res = resolve_industry(u.text)
+        if res.found:
+            answer.tools = list(answer.tools) + [{"name": "resolve_industry", "args": {"text": u.text},
+                                                  "result": result_dict(res)}]
+    return answer
 
 
 def which_industry(u: Understanding) -> Answer:

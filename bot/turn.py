@@ -167,6 +167,8 @@ class Assistant:
         route = self.router.decide(u, self.card_matches(u), has_context)
         answer = self.execute(route, u)
         answer = self._slot_gate(u, route, answer)
+        if answer.escalate and u.region in DOC_REGIONS and u.region not in answer.text:
+            answer.text = f"关于{u.region}：" + answer.text  # a refusal about 开封/聊城 says whose rules it is about
         answer.route = dict(route.to_json(), **answer.route_note)
         if route.kind in ("tool", "clause") and not answer.escalate:
             answer.text = as_of_note(u.text, self.clock.today(), answer) + answer.text
@@ -290,15 +292,18 @@ class Assistant:
                 return abstain(u, "不属于重污染天气绩效分级（“创B争A”）政策范围")
             return Answer("您好，我可以解答重庆重污染天气重点行业绩效分级（“创B争A”）的政策问题：行业能评哪些等级、"
                           "申报由谁审核、评级后的惠企措施等。", confidence=1.0, intent="smalltalk")
-        if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None:
+        loaded_place = u.region == DEFAULT_REGION or u.region in DOC_REGIONS or is_chongqing(u.region)
+        if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None and loaded_place:
             # a loaded clause that states the very value (氨逃逸浓度 8毫克/立方米)
             loaded = self.passages.loaded_value(u)
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
-        if u.personal == ("not_loaded",) and self.search is not None:
-            stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
+        if u.personal == ("not_loaded",) and self.search is not None and loaded_place:
+            stated = self._stated_value(u)  # (成都's target is not Chongqing's: a place not loaded gets no value)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
             if stated is not None:
                 return stated
+        if u.personal and not loaded_place:  # 成都's own target: the place first, whatever else is flagged
+            return abstain(u, f"涉及{u.region}的规定，本助手只收录了重庆（及聊城、开封）的文件")
         if u.personal:
             known, cites = known_rule(u) if "specific_amount" in u.personal else ("", [])
             return abstain(u, "；".join(REASONS[p] for p in u.personal), known, cites)

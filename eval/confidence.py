@@ -19,7 +19,8 @@ from jixiao.eval.answer_eval import (GOLDEN_PATH, AnswerCase, build_eval_assista
 GOLDEN = GOLDEN_PATH.parent
 # The development sets: every set whose failures have been read. Held-out sets are never counted here.
 DEV_SETS = ("answers.yaml", "answers_holdout.yaml", "answers_holdout2.yaml", "answers_holdout3.yaml",
-            "answers_holdout4.yaml", "oos_nearby.yaml", "answers_holdout5.yaml", "oos_nearby2.yaml", "calibration.yaml")
+            "answers_holdout4.yaml", "oos_nearby.yaml", "answers_holdout5.yaml", "oos_nearby2.yaml", "answers_holdout6.yaml",
+            "oos_nearby3.yaml", "calibration.yaml")
 COMMAND = "HF_HUB_OFFLINE=1 jixiao eval confidence --write"
 
 

@@ -256,3 +256,20 @@ def test_a_count_is_answered_only_in_the_unit_asked():
         assert slot_in("count", ex["positive"], question=ex["question"])
         assert not slot_in("count", ex["negative"], question=ex["question"])
     assert slot_in("count", "共39个重点行业", question="重点行业一共有好多个")  # 个 alone: any count
+
+
+def test_a_measure_named_by_its_number_goes_to_that_measure(cards):
+    previous = understand("惠企10条都有哪些")
+    u = understand("那第七条呢", previous)
+    route = router(cards).decide(u, [])
+    assert (route.kind, route.name, route.args.get("measure")) == ("tool", "incentive_measure", 7)
+    other = understand("申报材料大纲第七条是啥")  # not about the measures: no measure route
+    assert router(cards).decide(other, []).name != "incentive_measure"
+
+
+def test_a_number_the_question_gives_does_not_answer_it():
+    from jixiao.bot.answerability import slot_in
+
+    said = "各区县抽查比例不少于30%。市局每年对B级及以上企业进行抽查。"
+    assert slot_in("ratio", said, question="市局抽查比例是多少")
+    assert not slot_in("ratio", said, question="区县抽查比例不少于30%，那市局的抽查比例是多少")

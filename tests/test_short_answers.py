@@ -225,3 +225,12 @@ def test_a_new_question_is_not_trimmed(tmp_path):
     d.reply("u", "铸造厂能评几级")
     a = d.reply("u", "评上B级有什么好处")
     assert "同上" not in a.text and len(re.findall(r"^第\d条 ", a.text, re.M)) == 3
+
+
+def test_a_whole_list_shows_the_grades_own_benefits_unless_the_question_points_to_a_measure():
+    from jixiao.bot.incentives import incentives
+    from jixiao.bot.short_answer import relevant
+
+    got = list(incentives("B", "重庆").measures)
+    assert [m.seq for m in relevant(got, "拿到B级以后有啥甜头 B级")] == [6, 8, 9]  # no measure named: headline order
+    assert 2 in [m.seq for m in relevant(got, "拿到B级以后环保税能不能少交 B级")]   # 环保税 points to measure 2
