@@ -178,6 +178,8 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), 
     the first sentence of the best sentence's own clause that does is added ("…应用建设啥时候完成" quotes the
     clause's "完成时限:2025年6月"); never one of another clause, which would be about something else.
     `bridged`: the policy terms the question's everyday words stand for (塞红包 → 贿赂), counted at BRIDGE_WEIGHT.
+    `semantic(query, sentences)`: each sentence's cosine to the question (None: words only); a sentence loses
+    SEMANTIC_WEIGHT per unit of cosine below the closest one.
     """
     qt = terms(query)
     weights = _title_weights(qt, hits[:depth])

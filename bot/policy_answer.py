@@ -177,20 +177,25 @@ class PolicyAnswers:
                       if good else [])
 
     def _semantic(self, query: str, sentences: list[str]) -> list[float] | None:
-        """Cosine of each sentence to the question under the retriever's embedder (sentence vectors cached: the
-        corpus is small and its sentences recur); None without an embedder."""
-        embedder = getattr(self.search, "embedder", None)
-        if embedder is None or not sentences:
+        """Cosine of each candidate sentence to the question, from the sentence vectors `jixiao index` built
+        (bot/sentence_vectors.py); None without them or for another embedder: the words alone decide."""
+        store = self._sentence_store()
+        if store is None or not sentences:
             return None
-        import numpy as np
+        return store.cosines(self.search.embedder.embed_query(query), sentences)
 
-        cache = self.__dict__.setdefault("_sentence_vectors", {})
-        todo = [x for x in dict.fromkeys(sentences) if x not in cache]
-        if todo:
-            for x, v in zip(todo, embedder.embed_passages(todo)):
-                cache[x] = v
-        q = embedder.embed_query(query)
-        return [float(np.dot(cache[x], q)) for x in sentences]
+    def _sentence_store(self):
+        if "_sentences" not in self.__dict__:
+            from jixiao.bot.sentence_vectors import SentenceVectors, vectors_path
+
+            cfg = getattr(self.search, "config", None)
+            store = None
+            if cfg is not None and getattr(self.search, "embedder", None) is not None:
+                store = SentenceVectors.open(vectors_path(cfg.data_dir))
+                if store is not None and store.model != f"{cfg.embedder}:{cfg.embedder_model}":
+                    store = None  # vectors of another model: their cosines mean nothing here
+            self._sentences = store
+        return self._sentences
 
 
 def elsewhere_line(place: str) -> str:

@@ -23,13 +23,17 @@ def register(app: typer.Typer) -> None:
 
         from jixiao.knowledge.corpus import open_corpus
 
+        from jixiao.bot.sentence_vectors import build
+
         corpus = open_corpus()
-        report = _retriever().index(rebuild=rebuild, progress=progress, docs=corpus.documents())
+        retriever = _retriever()
+        report = retriever.index(rebuild=rebuild, progress=progress, docs=corpus.documents())
+        sentences = build(retriever, progress=lambda done, total: typer.echo(f"句子向量 {done}/{total}", err=True))
         corpus.bump()  # running workers reload before their next turn
         corpus.engine.dispose()
         typer.echo(f"chunks={report.chunks} added={report.added} removed={report.removed} "
                    f"kept={report.kept} cards={report.cards} cards_added={report.cards_added} "
-                   f"seconds={report.seconds:.1f}")
+                   f"sentences={sentences} seconds={report.seconds:.1f}")
         for card_id in report.orphans:
             typer.echo(f"孤立的条款卡片（锚文字已不在任何片段中，请改写或删除）：{card_id}", err=True)
 

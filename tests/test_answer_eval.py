@@ -130,7 +130,7 @@ def test_cli_writes_markdown_and_json(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["eval", "answers", "--golden", str(golden), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout.strip().splitlines()[-1])
-    assert data["summary"]["passed"] == 1 and data["cases"][0]["tools"] == ["tier_scheme"]
+    assert data["summary"]["passed"] == 1 and data["cases"][0]["tools"][0] == "tier_scheme"
     assert "| tool | 1 | 1 | 100.0% |" in out.read_text(encoding="utf-8")
 
 

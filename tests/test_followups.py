@@ -97,12 +97,12 @@ def test_tool_switch_to_review_keeps_the_industry(bot, second):
 
 
 def test_benefits_after_tiers_take_the_grade_asked_about(bot):
-    _, answer = talk(bot, "铸造能评A吗", "评上了有啥好处")
+    _, answer = talk(bot, "铸造能评A吗", "评上了能有啥好处")
     assert tool(answer, "incentives")["args"]["grade"] == "A"
 
 
 def test_benefits_after_tiers_without_grade_use_b_as_example(bot):
-    _, answer = talk(bot, "我们是做铸件的能评几级", "评上了有啥好处")
+    _, answer = talk(bot, "我们是做铸件的能评几级", "评上了能有啥好处")
     assert tool(answer, "incentives")["args"]["grade"] == "B" and "以B级为例" in answer.text
 
 
@@ -199,4 +199,4 @@ def test_dialogue_answers_a_grade_jump_and_starts_assessment_when_asked(tmp_path
 
 def test_benefits_question_naming_a_grade_is_not_an_assessment():
     assert understand("评上B级有什么好处？").intent == "tool_incentives"
-    assert understand("评上了有啥好处", understand("铸造能评A吗")).intent == "tool_incentives"
+    assert understand("评上了能有啥好处", understand("铸造能评A吗")).intent == "tool_incentives"

@@ -139,7 +139,7 @@ def test_sichuan_as_the_referenced_guide_is_chongqing(text):
     assert understand(text).region == "重庆"
 
 
-@pytest.mark.parametrize("text", ["四川的企业评级在哪个系统申报", "四川评A级有什么好处", "成都的企业找谁审核"])
+@pytest.mark.parametrize("text", ["四川的企业绩效评级是在哪个系统上申报", "四川评A级有什么好处", "成都的企业找谁审核"])
 def test_sichuans_own_rules_are_another_province(text):
     assert understand(text).region in ("四川", "成都")
 

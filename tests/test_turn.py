@@ -56,7 +56,7 @@ def test_personal_and_live_questions_escalate(text, flag):
     assert flag in u.personal and u.escalate
 
 
-@pytest.mark.parametrize("text, region", [("聊城也是这样吗？", "聊城"), ("四川的企业评级在哪个系统申报", "四川"),
+@pytest.mark.parametrize("text, region", [("聊城也是这样吗？", "聊城"), ("四川的企业绩效评级是在哪个系统上申报", "四川"),
                                           ("北京的重污染天气绩效分级有什么不同", "北京"), ("成渝联建联治方案说了什么", "重庆")])
 def test_region(text, region):
     assert understand(text).region == region
