@@ -50,12 +50,14 @@ class Stopwords(BaseModel):
 class Listing(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     asks: tuple[str, ...]
+    not_kinds: str                  # what group `noun` may catch that is no kind of item (a particle, a bare counter)
     evidence: str
     examples: tuple[Example, ...]
 
 
 class CountUnits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    asks: str                       # the count question words before the counter (几, 多少 …)
     units: str                      # counters a "几X/多少X" question names
     enumerated: tuple[str, ...]     # nouns after 个 counted by listing them ("几个等级": A、B、C), no number needed
     examples: tuple[dict[str, str], ...]
@@ -101,15 +103,12 @@ _LABEL = re.compile(r"[（(][^（）()]*(?:\d{4}-\d\d-\d\d|《|依据)[^（）()
                     re.M)
 
 
-_SKIP_NOUN = re.compile(r"^[的了呢吗啊嘛哦是有要可能会都还]|^[个家项类种条位批]$")  # a particle, or a bare counter
-
-
 def asked_kind(question: str, lexicon: Lexicon | None = None) -> str | None:
     """The kind of item a "which ones" question asks for ("哪些县" → 县, "证明材料包括什么" → 材料), else None."""
     lex = lexicon or load_lexicon()
     for pattern in lex.listing.asks:
         m = re.search(pattern, question)
-        if m and not _SKIP_NOUN.match(m.group("noun")):
+        if m and not re.match(lex.listing.not_kinds, m.group("noun")):
             return m.group("noun")
     return None
 
@@ -136,7 +135,7 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
     """Does `evidence` hold an item of the kind `slot`? For a count, of the unit the question names ("几位专家" is
     not answered by "39个重点行业"); a number the question itself gives does not count."""
     lex = lexicon or load_lexicon()
-    if question:  # a number the user gave is no answer ("抽查比例不少于30%，那市局的比例是多少")
+    if question:  # a number the user gave is no answer ("区县是30%，那市里的比例呢")
         given = set(re.findall(r"\d+(?:\.\d+)?", question))
         evidence = re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group(0) in given else m.group(0), evidence)
     if not re.search(lex.slots[slot].evidence, evidence):
@@ -145,13 +144,10 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
     return unit is None or bool(re.search(rf"(\d|[一二三四五六七八九十两百千万])\s*(余|多)?{unit}", evidence))
 
 
-_COUNTED = re.compile(r"(几|多少|好多)(?P<unit>[^\W\d])(?P<noun>[\u4e00-\u9fff]{0,2})")
-
-
 def count_unit(question: str, lexicon: Lexicon | None = None) -> str | None:
     """The unit a count question names: "发多少份" → 份, "几个专家" → 个?专家 (个 alone counts everything), else None."""
     lex = lexicon or load_lexicon()
-    m = _COUNTED.search(question)
+    m = re.search(rf"(?:{lex.count_units.asks})(?P<unit>[^\W\d])(?P<noun>[\u4e00-\u9fff]{{0,2}})", question)
     if m is None or m.group("unit") not in lex.count_units.units:
         return None
     if m.group("unit") == "个":

@@ -9,6 +9,7 @@ import re
 from functools import cache
 from typing import Any
 
+from jixiao.bot.timeplace import place_words
 from jixiao.knowledge.lexicon import words
 
 _SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
@@ -150,7 +151,7 @@ def row_named(row: str, query: str) -> bool:
     for cell in row.split("，"):
         value = cell.split(" ", 1)[-1]
         if len(value) >= 2 and not re.fullmatch(r"[\d.%\-—]+", value):
-            stem = value[:-1] if len(value) >= 3 and value[-1] in "区县市镇" else value
+            stem = value[:-1] if len(value) >= 3 and value[-1] in place_words().suffixes else value
             if stem in query:
                 return True
     return False

@@ -132,7 +132,7 @@ class Router:
             return self._time(rule, u, scores)
         if when == "tool_intent":
             numbered = _measure_number(u)
-            if numbered:  # "第九条讲的啥" after a question on the 惠企 measures
+            if numbered:  # "那第七条呢" after a question on the 惠企 measures
                 args = {"measure": numbered, **({"grade": u.grade} if u.grade else {})}
                 return Route("tool", "incentive_measure", args, f"tool-number:{numbered}", f"惠企措施第{numbered}条",
                              scores)
@@ -166,7 +166,7 @@ class Router:
     def _measure(self, u: Understanding, matches: list) -> dict:
         """{"measure": n} when the best card of the incentives evidence (`owns`) scores at least `measure_card`:
         0 for the whole list (tool.incentives), else the one measure its tool card or 附件1 clause card is about
-        ("评上B级有啥子实际好处" is the whole list although 实际 occurs in measure 8 only). {} otherwise."""
+        ("拿到B级实际能得到啥" is the whole list although 实际 occurs in measure 8 only). {} otherwise."""
         own = tuple(p for p in self.owns.get(u.intent, ()) if p != "tool.start_assessment")
         best = next((m for m in matches if m.card_id.startswith(own)), None) if own else None
         if best is None or best.score < self.measure_card:

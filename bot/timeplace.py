@@ -106,7 +106,7 @@ def uncovered_year(frame: TimeFrame, newest_year: int, today: dt.date) -> int | 
         return None
     later = [y for y in frame.years if y > newest_year]
     if later and frame.named and all(y <= newest_year for y in frame.named) and not frame.changes:
-        return None  # "今年的我不管，2024年那轮是好久到好久": the year written out is the one asked
+        return None  # "今年的先不说，2024年那轮申报几号截止": the year written out is the one asked
     if later:
         return later[0]
     if frame.current and not frame.years and today.year > newest_year:

@@ -299,7 +299,7 @@ class Assistant:
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
         if u.personal == ("not_loaded",) and self.search is not None and loaded_place:
-            stated = self._stated_value(u)  # (成都's target is not Chongqing's: a place not loaded gets no value)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
+            stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
             if stated is not None:
                 return stated
         if u.personal and not loaded_place:  # 成都's own target: the place first, whatever else is flagged
