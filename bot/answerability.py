@@ -32,6 +32,8 @@ class Slot(BaseModel):
     asks: str
     evidence: str
     prefer: bool = True  # passages prefer a sentence holding the item (False: the check only)
+    term: str = ""           # reads the term a question asks about (group `term`)
+    term_evidence: str = ""  # with a term read: the item must be of that term ("{term}" stands for it)
     examples: tuple[Example, ...]
 
 
@@ -63,11 +65,27 @@ class CountUnits(BaseModel):
     examples: tuple[dict[str, str], ...]
 
 
+class Plain(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    words: dict[str, str]           # dialect/colloquial spelling → the plain form the patterns are written in
+    examples: tuple[Example, ...]   # positive: a question asking a slot only once read plainly
+
+
+class Background(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pattern: str                    # a clause that sets the scene (who asks, what someone said)
+    interrogative: str              # a clause holding one of these asks something: never background
+    examples: tuple[Example, ...]
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     heavy_idf: float
     card_backing: float
+    elsewhere_margin: float
     focus_flags: tuple[str, ...]
+    plain: Plain
+    background: Background
     value: ValuePattern
     stopwords: Stopwords
     listing: Listing
@@ -93,8 +111,31 @@ class Coverage:
                 "uncovered": [list(u) for u in self.uncovered]}
 
 
+def plain(question: str, lexicon: Lexicon | None = None) -> str:
+    """The question with dialect spellings in their plain form (啥子 → 啥), as the ask patterns are written."""
+    lex = lexicon or load_lexicon()
+    for word in sorted(lex.plain.words, key=len, reverse=True):
+        question = question.replace(word, lex.plain.words[word])
+    return question
+
+
+def is_background(clause: str, lexicon: Lexicon | None = None) -> bool:
+    """A clause that sets the scene and asks nothing ("我们是印刷厂", "同行说评级很难")."""
+    lex = lexicon or load_lexicon()
+    clause = clause.strip()
+    return bool(re.search(lex.background.pattern, clause)) and not re.search(lex.background.interrogative, clause)
+
+
+def asked_text(question: str, lexicon: Lexicon | None = None) -> str:
+    """The clauses of a question that ask (background clauses dropped); the whole question when none would remain."""
+    clauses = [c for c in re.split(r"[，,。；;！!、\s]+", question) if c]
+    asking = [c for c in clauses if not is_background(c, lexicon)]
+    return "，".join(asking) if asking and len(asking) < len(clauses) else question
+
+
 def asked_slots(question: str, lexicon: Lexicon | None = None) -> list[str]:
     lex = lexicon or load_lexicon()
+    question = plain(question, lex)
     return [name for name, slot in lex.slots.items() if re.search(slot.asks, question)]
 
 
@@ -106,10 +147,11 @@ _LABEL = re.compile(r"[（(][^（）()]*(?:\d{4}-\d\d-\d\d|《|依据)[^（）()
 def asked_kind(question: str, lexicon: Lexicon | None = None) -> str | None:
     """The kind of item a "which ones" question asks for ("哪些县" → 县, "证明材料包括什么" → 材料), else None."""
     lex = lexicon or load_lexicon()
+    question = plain(question, lex)
     for pattern in lex.listing.asks:
         m = re.search(pattern, question)
-        if m and not re.match(lex.listing.not_kinds, m.group("noun")):
-            return m.group("noun")
+        if m and not re.match(lex.listing.not_kinds, m.group("noun")) and m.group("noun") not in lex.stopwords.words:
+            return m.group("noun")  # a stop word ("哪些地方", "哪些方面") names no kind of item
     return None
 
 
@@ -138,8 +180,13 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
     if question:  # a number the user gave is no answer ("区县是30%，那市里的比例呢")
         given = set(re.findall(r"\d+(?:\.\d+)?", question))
         evidence = re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group(0) in given else m.group(0), evidence)
-    if not re.search(lex.slots[slot].evidence, evidence):
+    spec = lex.slots[slot]
+    if not re.search(spec.evidence, evidence):
         return False
+    term = re.search(spec.term, plain(question, lex)) if spec.term and question else None
+    if term is not None and not re.search(spec.term_evidence.replace("{term}", re.escape(term.group("term"))),
+                                          evidence):
+        return False  # a definition, but not of the term asked
     unit = count_unit(question, lex) if slot == "count" and question else None
     return unit is None or bool(re.search(rf"(\d|[一二三四五六七八九十两百千万])\s*(余|多)?{unit}", evidence))
 
@@ -147,6 +194,7 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
 def count_unit(question: str, lexicon: Lexicon | None = None) -> str | None:
     """The unit a count question names: "发多少份" → 份, "几个专家" → 个?专家 (个 alone counts everything), else None."""
     lex = lexicon or load_lexicon()
+    question = plain(question, lex)
     m = re.search(rf"(?:{lex.count_units.asks})(?P<unit>[^\W\d])(?P<noun>[\u4e00-\u9fff]{{0,2}})", question)
     if m is None or m.group("unit") not in lex.count_units.units:
         return None
@@ -195,6 +243,7 @@ class Answerability:
         missing_slots = [s for s in asked_slots(question, self.lexicon)
                          if not slot_in(s, quoted, self.lexicon, question)]
         focus = self.focus(question, entities) if focus else []
+        asking = {t for t, _ in self.focus(asked_text(question, self.lexicon), entities)}
         sounds = set(self.sounds(known))
         missing, uncovered, total, got = [], [], 0.0, 0.0
         for term, weight in focus:
@@ -204,7 +253,7 @@ class Answerability:
                 got += weight
             else:
                 uncovered.append((term, round(weight, 2)))
-                if weight >= self.heavy:
+                if weight >= self.heavy and term in asking:  # a scene-setting clause's word does not decide
                     missing.append(term)
         covered = got / total if total else 1.0
         if missing:

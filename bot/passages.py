@@ -168,7 +168,7 @@ def outline_of(doc_id: str) -> str | None:
 
 
 def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), bridged: str = "",
-                   semantic=None) -> list[tuple[str, Any]]:
+                   semantic=None, anchor: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
     """The best sentences of the top `depth` hits.
 
     A sentence scores by the query bigrams it shares (weighted by rarity among the candidates, its
@@ -181,9 +181,12 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), 
     `bridged`: the policy terms the question's everyday words stand for (塞红包 → 贿赂), counted at BRIDGE_WEIGHT.
     `semantic(query, sentences)`: each sentence's cosine to the question (None: words only); a sentence loses
     SEMANTIC_WEIGHT per unit of cosine below the closest one.
+    `anchor`: chunk ids a question card matches closely (the question is a known way of asking for that clause):
+    their sentences are candidates even sharing no word with the question, and count ANCHOR_WEIGHT more.
     """
     qt = terms(query)
     weights = _title_weights(qt, hits[:depth])
+    named = named_documents(qt, hits[:depth])  # a question naming a document: another's card is no anchor
     for t in terms(bridged) - qt:
         qt.add(t)
         weights[t] = BRIDGE_WEIGHT
@@ -208,7 +211,9 @@ def best_sentences(hits, query: str, limit: int = 3, depth: int = 5, prefer=(), 
         score = lexical + 0.5 * float(getattr(h, "score", 0.0)) - 0.08 * rank
         if near is not None:
             score += SEMANTIC_WEIGHT * (near[k] - best_near)
-        if own[k] > 0 or (rank == 0 and len(per_hit[rank]) <= 2):  # the top hit's one-line clause
+        anchored = getattr(h, "chunk_id", None) in anchor and (not named or h.doc_id in named)
+        score += ANCHOR_WEIGHT if anchored else 0.0
+        if own[k] > 0 or anchored or (rank == 0 and len(per_hit[rank]) <= 2):  # the top hit's one-line clause
             scored.append((score, k))
     scored.sort(key=lambda t: -t[0])
     out, seen = [], set()
@@ -240,6 +245,7 @@ def _title_terms(doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
 
 NAMES_DOCUMENT = 3  # bigrams of a short title a question must repeat to name that document ("秋冬季治气方案")
 SEMANTIC_WEIGHT = 5.0  # per unit of cosine below the closest candidate sentence (embedder cosines are compressed)
+ANCHOR_WEIGHT = 1.0  # what a sentence of a clause a question card closely matches gains (see best_sentences)
 BRIDGE_WEIGHT = 0.5  # what a bigram of a policy term bridged from an everyday word counts for
 TITLE_WEIGHT = 0.3  # what a bigram of the named document's title counts for when picking its sentences
 
@@ -248,11 +254,14 @@ def _title_weights(qt: set[str], hits) -> dict[str, float]:
     """Lower weights for the question's bigrams that name a document it names ("秋冬季治气方案覆盖哪些县": the title
     words found the document; the sentence must answer 覆盖…县)."""
     named: set[str] = set()
-    for doc_id in {h.doc_id for h in hits}:
-        short, title = _title_terms(doc_id)
-        if len(qt & short) >= NAMES_DOCUMENT:
-            named |= title
+    for doc_id in named_documents(qt, hits):
+        named |= _title_terms(doc_id)[1]
     return {t: TITLE_WEIGHT for t in qt & named}
+
+
+def named_documents(qt: set[str], hits) -> set[str]:
+    """The documents among the hits' whose short title the question repeats (NAMES_DOCUMENT bigrams or more)."""
+    return {doc_id for doc_id in {h.doc_id for h in hits} if len(qt & _title_terms(doc_id)[0]) >= NAMES_DOCUMENT}
 
 
 def _complete(out: list, per_hit: dict, cands: list, scored: list, prefer, qt: set[str]) -> list:

@@ -48,7 +48,7 @@ def personal_flags(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
         flags.append("specific_date")
     if cues.ACT_FOR_ME.search(text):
         flags.append("service")
-    if cues.MY_CASE.search(text):
+    if cues.MY_CASE.search(text) or cues.GRADED_NOW.search(text):
         flags.append("case_status")
     if cues.STATUS_NOW.search(text):
         flags.append("live_data")

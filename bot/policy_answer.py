@@ -72,6 +72,11 @@ class PolicyAnswers:
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
+        if a is None and picked and not jurisdiction and not fallback and DEFAULT_REGION not in u.text \
+                and not self._backed(u, picked) and self._card_elsewhere(u):
+            elsewhere = self._elsewhere(u, query, prefer)  # their rule is what the question asks, ours only nearby
+            if elsewhere is not None:
+                return elsewhere
         if a is not None and a.escalate and not jurisdiction and not fallback and DEFAULT_REGION not in u.text:
             elsewhere = self._elsewhere(u, query, prefer)  # Chongqing's clauses do not answer: a loaded other place's?
             if elsewhere is not None:
@@ -98,6 +103,21 @@ class PolicyAnswers:
             return None  # only a clause a card of theirs asks the same way: a loosely related rule is no answer
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         return _quoted(u, hits, picked, None, True, chunks)
+
+    def _card_elsewhere(self, u: Understanding) -> bool:
+        """The clause card matching the question best is another loaded jurisdiction's (聊城, 开封), by at least
+        `elsewhere_margin` over the best of Chongqing's."""
+        if not hasattr(self.search, "match_cards") or self.answerability is None:
+            return False
+        matches = self.search.match_cards(u.text, k=8, kinds=("clause",))
+
+        def place(m) -> str | None:  # a clause card's id starts with its document's id
+            return doc_jurisdiction(m.card_id.split(".", 1)[0])
+
+        if not matches or place(matches[0]) in (None, "", DEFAULT_REGION):
+            return False
+        ours = max((m.score for m in matches if place(m) == DEFAULT_REGION), default=0.0)
+        return matches[0].score >= ours + self.answerability.lexicon.elsewhere_margin
 
     def _instead_of_quoting(self, u: Understanding, query: str, hits: list, picked: list, jurisdiction: str | None,
                             fallback: bool) -> Answer | None:
@@ -173,8 +193,18 @@ class PolicyAnswers:
         good = [h for h in hits if h.score >= self.min_score]
         vocabulary = getattr(self.search, "vocabulary", None)  # 塞红包 picks the sentence that says 贿赂
         bridged = " ".join(vocabulary.query_terms(query)) if vocabulary is not None else ""
-        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged, semantic=self._semantic)
-                      if good else [])
+        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged, semantic=self._semantic,
+                                     anchor=self._anchor(query, good)) if good else [])
+
+    def _anchor(self, query: str, hits: list) -> frozenset[str]:
+        """The retrieved clauses a clause card matches at least `card_backing`: the question is a known way of
+        asking for them, so their sentences lead ("没按时申报的咋处理" quotes the clause its card is about)."""
+        if not hasattr(self.search, "match_cards") or self.answerability is None:
+            return frozenset()
+        ids = {getattr(h, "chunk_id", "") for h in hits}
+        floor = self.answerability.lexicon.card_backing
+        return frozenset(t for m in self.search.match_cards(query, k=3, kinds=("clause",))
+                         if m.score >= floor and (t := self.search.card_target(m.card_id)) in ids)
 
     def _semantic(self, query: str, sentences: list[str]) -> list[float] | None:
         """Cosine of each candidate sentence to the question, from the sentence vectors `jixiao index` built

@@ -138,6 +138,8 @@ class Router:
                              scores)
             if u.intent not in TOOL_INTENTS and u.intent != "assess":
                 return None
+            if u.region in DOC_REGIONS and u.intent != "assess":
+                return None  # the tables are Chongqing's: 开封's and 聊城's own plans answer for them
             rival = self._rival(rule, u, matches, has_context)
             if rival is not None:  # the cards say the question asks something else than the keyword's table
                 scores["yielded"] = {"intent": u.intent, "to": rival.card_id, "score": round(rival.score, 3)}
@@ -267,6 +269,8 @@ class Router:
             return None  # "石家庄的铸造厂能评几级" is like an other-place card only when a place is named
         detail = dict(scores, card=best.to_json())
         if rule.card_kind == "tool" and card is not None:
+            if u.region in DOC_REGIONS and card.tool != "handoff":
+                return None  # as for keyword intents: another loaded jurisdiction's plan answers
             return Route("tool", card.tool, _card_args(card, u), f"{rule.id}:{card.id}",
                          f"问题卡片“{best.question}”", detail)
         if rule.card_kind == "out_of_scope" and card is not None:

@@ -12,10 +12,10 @@ import re
 import time
 from pathlib import Path
 
-from jixiao.bot import incentive_answer, tool_answers
+from jixiao.bot import cues, incentive_answer, tool_answers
 from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain, slot_not_given
 from jixiao.bot.answer_confidence import load_calibrated
-from jixiao.bot.answerability import Answerability, asked_slots, slot_in, statements
+from jixiao.bot.answerability import Answerability, asked_slots, asked_text, slot_in, statements
 from jixiao.bot.entities import entity_words
 from jixiao.bot.answer import Answer, Citation, cite_line
 from jixiao.bot.confidence import AbstainModel, Evidence
@@ -225,7 +225,7 @@ class Assistant:
         """Every specific word of the question is in what is said ("排放限值" is not an air-quality target)."""
         if self.answerability is None:
             return True
-        named = [w for w, idf in self.answerability.focus(u.text, entity_words(u)) if idf >= STATED_IDF]
+        named = [w for w, idf in self.answerability.focus(asked_text(u.text), entity_words(u)) if idf >= STATED_IDF]
         return all(w in said for w in named)
 
     def _tool(self, route: Route, u: Understanding) -> Answer:
@@ -298,8 +298,10 @@ class Assistant:
             loaded = self.passages.loaded_value(u)
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
-        if u.personal == ("not_loaded",) and self.search is not None and loaded_place:
-            stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造": a loaded plan states it
+        own = "specific_amount" in u.personal and cues.mentions(u.text, cues.MINE)  # our own amount: never stated
+        if u.personal in (("not_loaded",), ("specific_amount",)) and self.search is not None and loaded_place \
+                and not own:
+            stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造", a fine per case: a loaded plan states it
             if stated is not None:
                 return stated
         if u.personal and not loaded_place:  # 成都's own target: the place first, whatever else is flagged

@@ -121,6 +121,26 @@ def test_slot_examples(name):
         assert name not in asked_slots(ex.negative)
 
 
+def test_plain_examples_ask_a_slot_only_once_read_plainly():
+    from jixiao.bot.answerability import plain
+    lex = load_lexicon()
+    for ex in lex.plain.examples:
+        assert asked_slots(ex.positive) and plain(ex.positive) != ex.positive
+        assert not asked_slots(ex.negative)
+
+
+def test_background_examples_and_what_they_do_to_the_focus_check():
+    from jixiao.bot.answerability import asked_text, is_background
+    for ex in load_lexicon().background.examples:
+        assert is_background(ex.positive) and not is_background(ex.negative)
+    assert asked_text("我们是搞地砖的，免费监测找哪个申请") == "免费监测找哪个申请"
+    assert asked_text("同行说评级很难") == "同行说评级很难"  # nothing else asks: the whole question stands
+    a = answerability()
+    clause = "对重点企业实施项目优先安排免费加密监测。"
+    assert a.check("我们是搞地砖的，免费监测找哪个申请", [clause]).ok  # 地砖 only sets the scene
+    assert not a.check("搞地砖的免费监测找哪个申请", [clause]).ok
+
+
 def test_stopword_examples():
     a = answerability()
     for ex in load_lexicon().stopwords.examples:
@@ -273,3 +293,12 @@ def test_a_number_the_question_gives_does_not_answer_it():
     said = "各区县抽查比例不少于30%。市局每年对B级及以上企业进行抽查。"
     assert slot_in("ratio", said, question="市局抽查比例是多少")
     assert not slot_in("ratio", said, question="区县抽查比例不少于30%，那市局的抽查比例是多少")
+
+
+def test_a_meaning_is_answered_only_by_a_definition_of_the_term_asked():
+    from jixiao.bot.answerability import slot_in
+    q = "无组织排放到底是啥子意思嘛"
+    assert "meaning" in asked_slots(q)
+    assert not slot_in("meaning", "对照《技术指南》（以下简称《技术指南》），重点做好无组织排放管控。", question=q)
+    assert slot_in("meaning", "无组织排放是指大气污染物不经过排气筒的无规则排放。", question=q)
+    assert slot_in("meaning", "重污染天气重点行业应急减排措施制定技术指南（以下简称技术指南）", question="技术指南是啥子意思")
