@@ -65,10 +65,10 @@ class PolicyAnswers:
             return abstain(u, "需要查阅政策原文，但文件检索暂不可用")
         query = u.query or u.text
         prefer = self._asked(u)
-        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION, prefer)
+        hits, picked = self._passages(query, jurisdiction or DEFAULT_REGION, prefer, u)
         fallback = False
         if not picked and not jurisdiction:  # nothing in Chongqing's documents: look at the others, labelled
-            hits, picked = self._passages(query, None, prefer)
+            hits, picked = self._passages(query, None, prefer, u)
             fallback = bool(picked)
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
@@ -93,7 +93,7 @@ class PolicyAnswers:
         the question names 重庆 ("那重庆呢"): then Chongqing's silence is the answer."""
         best = None
         for place in place_words().documents:
-            hits, picked = self._passages(query, place, prefer)
+            hits, picked = self._passages(query, place, prefer, u)
             if picked and (best is None or hits[0].score > best[0][0].score):
                 best = (hits, picked)
         if best is None:
@@ -187,14 +187,36 @@ class PolicyAnswers:
         slots = [lex.slots[s] for s in asked_slots(u.text, lex)]
         return tuple(re.compile(s.evidence) for s in slots if s.prefer) + ((listing,) if listing else ())
 
-    def _passages(self, query: str, jurisdiction: str | None, prefer: tuple = ()) -> tuple[list, list]:
+    def _passages(self, query: str, jurisdiction: str | None, prefer: tuple = (),
+                  u: Understanding | None = None) -> tuple[list, list]:
         filters = {"jurisdiction": jurisdiction} if jurisdiction else None
         hits = list(self.search.search(query, k=5, filters=filters) or [])
         good = [h for h in hits if h.score >= self.min_score]
         vocabulary = getattr(self.search, "vocabulary", None)  # 塞红包 picks the sentence that says 贿赂
         bridged = " ".join(vocabulary.query_terms(query)) if vocabulary is not None else ""
-        return hits, (best_sentences(good, query, prefer=prefer, bridged=bridged, semantic=self._semantic,
-                                     anchor=self._anchor(query, good)) if good else [])
+
+        def pick(among: list) -> list:
+            return best_sentences(among, query, prefer=prefer, bridged=bridged, semantic=self._semantic,
+                                  anchor=self._anchor(query, among)) if among else []
+
+        picked = pick(good)
+        if picked and u is not None and self.answerability is not None:
+            picked = self._covering(u, good, picked, pick)
+        return hits, picked
+
+    def _covering(self, u: Understanding, hits: list, picked: list, pick) -> list:
+        """When the picked sentences miss a specific word of the question that another retrieved clause holds
+        (itself or the policy term it stands for: 塞红包 → 贿赂), the sentences of the clauses holding it instead —
+        if they then cover the question; the first pick otherwise."""
+        coverage = self._coverage(u, picked)
+        if coverage.ok or coverage.check != "focus":
+            return picked
+        wanted = {w for m in coverage.missing for w in (m, *self.answerability.bridges(m))}
+        holding = [h for h in hits if any(w in (h.text or "") for w in wanted)]
+        if not holding or len(holding) == len(hits):
+            return picked
+        again = pick(holding)
+        return again if again and self._coverage(u, again).ok else picked
 
     def _anchor(self, query: str, hits: list) -> frozenset[str]:
         """The retrieved clauses a clause card matches at least `card_backing`: the question is a known way of

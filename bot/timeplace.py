@@ -49,6 +49,7 @@ class TimeWords(BaseModel):
     current: tuple[str, ...]
     schedule: str
     changes: str
+    supposed: str = ""  # a relative year the asker supposes ("只能等明年了？"), not the year asked
     examples: tuple[Example, ...]
 
 
@@ -90,6 +91,8 @@ class TimeFrame:
 
 def time_frame(text: str, today: dt.date) -> TimeFrame:
     words = time_words()
+    if words.supposed:
+        text = re.sub(words.supposed, " ", text)
     years = [int(y) for y in _YEAR.findall(text)]
     relative = [off for w, off in words.relative.items() if w in text]
     years += [today.year + off for off in relative]
