@@ -20,6 +20,7 @@ def _p(key: str, name: str = "cues"):
 HUMAN, SMALLTALK, OFF_TOPIC, ASSESS = _w("HUMAN"), _w("SMALLTALK"), _w("OFF_TOPIC"), _w("ASSESS")
 ATTAIN, JUMP = _p("ATTAIN"), _p("JUMP")
 REVIEW, REVIEW_CONTEXT, WHO_TO_APPLY = _w("REVIEW"), _w("REVIEW_CONTEXT"), _p("WHO_TO_APPLY")
+REVIEW_NOT = _w("REVIEW_NOT")
 INCENTIVES, TIERS, TIER_ASKED = _w("INCENTIVES"), _w("TIERS"), _p("TIER_ASKED")
 OPEN_QUESTION, WHICH_INDUSTRY, RATING_TOPIC = _w("OPEN_QUESTION"), _w("WHICH_INDUSTRY"), _w("RATING_TOPIC")
 PERSONAL = {flag: e.vocabulary() for flag, e in prefixed("cues", "PERSONAL").items()}

@@ -16,8 +16,9 @@ def keyword_intent(text: str, industry: str | None, grade: str | None) -> str | 
         return "human"
     if mentions(text, cues.ASSESS) or (cues.ATTAIN.search(text) and not cues.JUMP.search(text)):
         return "assess"
-    if (mentions(text, cues.REVIEW) and (industry or grade or mentions(text, cues.REVIEW_CONTEXT))) or (
-            cues.WHO_TO_APPLY.search(text)) or ("审" in text and (industry or grade)):
+    if ((mentions(text, cues.REVIEW) and (industry or grade or mentions(text, cues.REVIEW_CONTEXT))) or (
+            cues.WHO_TO_APPLY.search(text)) or ("审" in text and (industry or grade))) \
+            and not mentions(text, cues.REVIEW_NOT):
         return "tool_review"
     if mentions(text, cues.INCENTIVES) or measure_words(text):
         return "tool_incentives"
