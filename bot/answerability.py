@@ -128,7 +128,7 @@ def is_background(clause: str, lexicon: Lexicon | None = None) -> bool:
 
 def asked_text(question: str, lexicon: Lexicon | None = None) -> str:
     """The clauses of a question that ask (background clauses dropped); the whole question when none would remain."""
-    clauses = [c for c in re.split(r"[，,。；;！!、\s]+", question) if c]
+    clauses = [c for c in re.split(r"(?<=[？?])|[，,。；;！!、\s]+", question) if c]
     asking = [c for c in clauses if not is_background(c, lexicon)]
     return "，".join(asking) if asking and len(asking) < len(clauses) else question
 

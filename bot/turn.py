@@ -213,6 +213,13 @@ class Assistant:
         found = self.passages.policy(u)
         if found.escalate or self.answerability is None:
             return None
+        from jixiao.bot.answer import doc_jurisdiction
+        if self.router._places(u):
+            return None  # a place without loaded documents (郑州): a loaded plan's value is not its value
+        place = u.region if u.region in DOC_REGIONS else DEFAULT_REGION
+        if "not_loaded" in u.personal and any((doc_jurisdiction(c.get("doc_id", "")) or DEFAULT_REGION) != place
+                                              for c in found.citations):
+            return None  # an indicator value is the asked place's guide's; another place's (labelled) is no answer
         said = statements(found.text)
         lex = self.answerability.lexicon
         if any(not slot_in(s, said, lex, u.text) for s in asked_slots(u.text, lex)):

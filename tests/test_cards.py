@@ -105,7 +105,7 @@ def test_a_card_scores_its_best_question_and_typos_match_by_sound():
     index, emb, tok = _index([("评上B级有什么好处", "tool.incentives", "tool"),
                               ("B级企业能享受哪些优惠", "tool.incentives", "tool"),
                               ("排污许可证到期了怎么延续", "oos.permit", "out_of_scope")])
-    q = "平上B级有啥好处"  # 评 typed as 平 with a pinyin keyboard
+    q = "平上B级到底有啥好处"  # 评 typed as 平 with a pinyin keyboard
     matches = index.match(emb.embed_query(q), tok.tokens(q), pinyin_tokens(q), k=5)
     assert [m.card_id for m in matches] == ["tool.incentives", "oos.permit"]
     assert matches[0].question == "评上B级有什么好处" and matches[0].lex > matches[1].lex

@@ -49,7 +49,7 @@ def test_tax_counts_and_requirements_are_not_thresholds(text):
 
 
 def test_a_loaded_clause_that_states_the_value_answers(bot):
-    a = bot.reply("u", "脱硝氨逃逸浓度要控制在多少？")
+    a = bot.reply("u", "脱硝的氨逃逸浓度得控制在多少？")
     assert not a.escalate and a.citations[0]["doc_id"] == "cq-autumn-winter-2024" and "8毫克" in a.text
 
 
@@ -213,7 +213,7 @@ def test_rating_questions_naming_a_permit_are_no_administration_topic(text):
     assert admin_topic(understand(text).text) is None
 
 
-@pytest.mark.parametrize("text", ["由C级升到B级以后，碳排放配额可以多拿多少", "评上A级碳配额增发多少"])
+@pytest.mark.parametrize("text", ["由C级升到B级以后，碳排放配额可以多拿多少", "评上A级以后碳配额增发多少"])
 def test_carbon_quota_is_an_incentive_not_an_emission_value(text):
     u = understand(text)
     assert "not_loaded" not in u.personal and u.intent == "tool_incentives"
