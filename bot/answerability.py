@@ -74,6 +74,7 @@ class Plain(BaseModel):
 class Background(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     pattern: str                    # a clause that sets the scene (who asks, what someone said)
+    first_person: str               # a clause about the asker: after the asking clauses, a remark
     interrogative: str              # a clause holding one of these asks something: never background
     examples: tuple[Example, ...]
 
@@ -128,8 +129,15 @@ def is_background(clause: str, lexicon: Lexicon | None = None) -> bool:
 
 def asked_text(question: str, lexicon: Lexicon | None = None) -> str:
     """The clauses of a question that ask (background clauses dropped); the whole question when none would remain."""
+    lex = lexicon or load_lexicon()
     clauses = [c for c in re.split(r"(?<=[？?])|[，,。；;！!、\s]+", question) if c]
-    asking = [c for c in clauses if not is_background(c, lexicon)]
+    asks = [i for i, c in enumerate(clauses) if re.search(lex.background.interrogative, c)]
+    last = asks[-1] if asks else len(clauses)
+
+    def remark(i: int, clause: str) -> bool:  # "…在哪公布？我们想拿去给客户看": why the user asks
+        return i > last and bool(re.match(lex.background.first_person, clause)) and i not in asks
+
+    asking = [c for i, c in enumerate(clauses) if not is_background(c, lex) and not remark(i, c)]
     return "，".join(asking) if asking and len(asking) < len(clauses) else question
 
 
@@ -220,6 +228,16 @@ class Answerability:
         self.heavy = heavy if heavy is not None else self.lexicon.heavy_idf
         self._stop = frozenset(self.lexicon.stopwords.words)
 
+    def _bridged(self, term: str, question: str) -> set[str]:
+        """The policy terms an everyday phrase holding `term` stands for: the word itself ("红包"), or the phrase of
+        the question around it ("机器扫" for 机器) — only bridges that need the word, not its neighbours'."""
+        at = question.find(term)
+        if at < 0:
+            return set(self.bridges(term))
+        around = question[max(0, at - 3):at + len(term) + 3]
+        without = around.replace(term, " ")
+        return set(self.bridges(term)) | (set(self.bridges(around)) - set(self.bridges(without)))
+
     def focus(self, question: str, entities: Iterable[str] = ()) -> list[tuple[str, float]]:
         """The question's specific words with their IDF (entities, stop words, numbers and letters dropped)."""
         skip = [e for e in entities if e]
@@ -249,7 +267,7 @@ class Answerability:
         for term, weight in focus:
             total += weight
             keys = set(self.sounds(term))
-            if term in known or (keys and keys <= sounds) or any(b in known for b in self.bridges(term)):
+            if term in known or (keys and keys <= sounds) or any(b in known for b in self._bridged(term, question)):
                 got += weight
             else:
                 uncovered.append((term, round(weight, 2)))

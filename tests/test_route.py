@@ -302,3 +302,17 @@ def test_a_meaning_is_answered_only_by_a_definition_of_the_term_asked():
     assert not slot_in("meaning", "对照《技术指南》（以下简称《技术指南》），重点做好无组织排放管控。", question=q)
     assert slot_in("meaning", "无组织排放是指大气污染物不经过排气筒的无规则排放。", question=q)
     assert slot_in("meaning", "重污染天气重点行业应急减排措施制定技术指南（以下简称技术指南）", question="技术指南是啥子意思")
+
+
+def test_a_remark_after_the_question_does_not_decide_the_focus_check():
+    from jixiao.bot.answerability import asked_text
+    assert asked_text("审核结果在哪里公示？我们想拿给合作方看") == "审核结果在哪里公示？"
+    assert asked_text("我们想办个环评，要多久") == "我们想办个环评，要多久"  # a first-person clause before the ask asks
+
+
+def test_a_word_is_covered_through_the_everyday_phrase_it_is_part_of():
+    bridges = {"扫大街": ["清扫"]}
+    a = Answerability(TOK.tagged, pinyin_tokens, lambda w: 8.0,
+                      lambda t: [m for s, ms in bridges.items() if s in t for m in ms], is_word=TOK.is_word)
+    assert a._bridged("大街", "用机器扫大街的比例") == {"清扫"}
+    assert a._bridged("机器", "用机器扫大街的比例") == set()  # the phrase does not need 机器
