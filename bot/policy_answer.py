@@ -74,7 +74,7 @@ class PolicyAnswers:
         a = self._instead_of_quoting(u, query, hits, picked, jurisdiction, fallback)
         if a is None and picked and not jurisdiction and not fallback and DEFAULT_REGION not in u.text \
                 and not self._backed(u, picked) and self._card_elsewhere(u):
-            elsewhere = self._elsewhere(u, query, prefer)  # their rule is what the question asks, ours only nearby
+            elsewhere = self._elsewhere(u, query, prefer, theirs=True)  # their rule is asked, ours only nearby
             if elsewhere is not None:
                 return elsewhere
         if a is not None and a.escalate and not jurisdiction and not fallback and DEFAULT_REGION not in u.text:
@@ -86,7 +86,7 @@ class PolicyAnswers:
             return a
         return _quoted(u, hits, picked, jurisdiction, fallback, chunks)
 
-    def _elsewhere(self, u: Understanding, query: str, prefer: tuple) -> Answer | None:
+    def _elsewhere(self, u: Understanding, query: str, prefer: tuple, theirs: bool = False) -> Answer | None:
         """The other loaded jurisdictions' clauses (聊城, 开封) when Chongqing's do not answer, one of theirs passes every
         check and a clause card of it matches the question at least `card_backing` ("多个厂区怎么报": 聊城's plan rules
         on it, Chongqing's notice does not), quoted under "重庆的文件中没有找到直接规定" and labelled by place. Not when
@@ -95,11 +95,14 @@ class PolicyAnswers:
         for place in place_words().documents:
             hits, picked = self._passages(query, place, prefer, u)
             if picked and (best is None or hits[0].score > best[0][0].score):
-                best = (hits, picked)
+                best = (hits, picked, place)
         if best is None:
             return None
-        hits, picked = best
-        if not self._backed(u, picked) or self._instead_of_quoting(u, query, hits, picked, None, True) is not None:
+        hits, picked, place = best
+        # `theirs` (their card matches best): their cards name their place ("聊城企业没主动申报会怎么样"), so the
+        # question is matched as if it did too
+        if not self._backed(u, picked, f"{place}{u.text}" if theirs else None) \
+                or self._instead_of_quoting(u, query, hits, picked, None, True) is not None:
             return None  # only a clause a card of theirs asks the same way: a loosely related rule is no answer
         chunks = [{"doc_id": h.doc_id, "section": h.section, "score": round(float(h.score), 4)} for h in hits]
         return _quoted(u, hits, picked, None, True, chunks)
@@ -168,7 +171,7 @@ class PolicyAnswers:
                                         focus=not self._backed(u, picked),
                                         said="\n".join(sentence for sentence, _ in picked))
 
-    def _backed(self, u: Understanding, picked: list) -> bool:
+    def _backed(self, u: Understanding, picked: list, text: str | None = None) -> bool:
         """A clause card of a quoted clause matches the question at least `card_backing`: the question is a known
         way of asking for that clause ("申报材料里头有点水分" ≈ a card about 虚假材料)."""
         if not hasattr(self.search, "match_cards") or self.answerability is None:
@@ -176,7 +179,7 @@ class PolicyAnswers:
         ids = {getattr(h, "chunk_id", "") for _, h in picked}
         floor = self.answerability.lexicon.card_backing
         return any(m.score >= floor and self.search.card_target(m.card_id) in ids
-                   for m in self.search.match_cards(u.text, k=5, kinds=("clause",)))
+                   for m in self.search.match_cards(text or u.text, k=5, kinds=("clause",)))
 
     def _asked(self, u: Understanding) -> tuple:
         """The evidence patterns of the kinds of item the question asks (answerability slots)."""
