@@ -56,7 +56,7 @@ def test_personal_and_live_questions_escalate(text, flag):
     assert flag in u.personal and u.escalate
 
 
-@pytest.mark.parametrize("text, region", [("聊城也是这样吗？", "聊城"), ("四川的企业绩效评级是在哪个系统上申报", "四川"),
+@pytest.mark.parametrize("text, region", [("聊城那边也是这样吗？", "聊城"), ("四川的企业绩效评级是在哪个系统上申报", "四川"),
                                           ("北京的重污染天气绩效分级有什么不同", "北京"), ("成渝联建联治方案说了什么", "重庆")])
 def test_region(text, region):
     assert understand(text).region == region
@@ -73,7 +73,7 @@ def test_followup_replaces_grade_then_industry():
 
 def test_followup_keeps_previous_question_for_search():
     first = understand("申报材料造假会怎么样")
-    second = understand("聊城也是这样吗？", first)
+    second = understand("聊城那边也是这样吗？", first)
     assert second.intent == "policy" and second.region == "聊城"
     assert "造假" in second.query
 
@@ -128,7 +128,7 @@ def test_policy_answer_is_extractive_and_cited(bot):
 
 def test_liaocheng_followup_searches_liaocheng_only(bot, search):
     bot.reply("u1", "申报材料造假会怎么样")
-    a = bot.reply("u1", "聊城也是这样吗？")
+    a = bot.reply("u1", "聊城那边也是这样吗？")
     assert search.calls[-1][2] == {"jurisdiction": "聊城"}
     assert "聊城" in a.text and {c["doc_id"] for c in a.citations} == {"liaocheng-2020"}
 
