@@ -73,3 +73,13 @@ def test_words_naming_the_document_count_less_when_picking_its_sentences():
     named = _title_weights(terms("秋冬季治气方案覆盖哪些区县"), [hit])
     assert named and set(named.values()) == {TITLE_WEIGHT} and "覆盖" not in named
     assert _title_weights(terms("哪些区县要攻坚"), [hit]) == {}  # one shared word does not name the document
+
+
+def test_a_clause_a_question_card_matches_leads_the_answer():
+    other = FakeHit("some-plan", "某方案", "一、", "企业申报材料由区县审核后报市里。", 0.95, chunk_id="c1")
+    anchored = FakeHit("some-plan", "某方案", "二、", "逾期未交的按最低等级管理。", 0.8, chunk_id="c2")
+    question = "企业申报晚了咋整"
+    plain = [s for s, _ in best_sentences([other, anchored], question)]
+    assert plain[0].startswith("企业申报材料")  # shares 企业申报; the other clause shares no word
+    led = [s for s, _ in best_sentences([other, anchored], question, anchor=frozenset({"c2"}))]
+    assert led[0] == "逾期未交的按最低等级管理。"
