@@ -68,7 +68,7 @@ class CountUnits(BaseModel):
 class Plain(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     words: dict[str, str]           # dialect/colloquial spelling → the plain form the patterns are written in
-    examples: tuple[Example, ...]   # positive: a question asking a slot only once read plainly
+    examples: tuple[Example, ...]   # positive: changed by the plain reading; negative: left as it is
 
 
 class Background(BaseModel):
@@ -261,7 +261,7 @@ class Answerability:
         missing_slots = [s for s in asked_slots(question, self.lexicon)
                          if not slot_in(s, quoted, self.lexicon, question)]
         focus = self.focus(question, entities) if focus else []
-        asking = {t for t, _ in self.focus(asked_text(question, self.lexicon), entities)}
+        asking = None  # the words of the clauses that ask, read only when a specific word is missing
         sounds = set(self.sounds(known))
         missing, uncovered, total, got = [], [], 0.0, 0.0
         for term, weight in focus:
@@ -271,8 +271,11 @@ class Answerability:
                 got += weight
             else:
                 uncovered.append((term, round(weight, 2)))
-                if weight >= self.heavy and term in asking:  # a scene-setting clause's word does not decide
-                    missing.append(term)
+                if weight >= self.heavy:  # a scene-setting clause's word does not decide
+                    if asking is None:
+                        asking = {t for t, _ in self.focus(asked_text(question, self.lexicon), entities)}
+                    if term in asking:
+                        missing.append(term)
         covered = got / total if total else 1.0
         if missing:
             return Coverage(False, "focus", tuple(missing), covered, tuple(uncovered))

@@ -17,7 +17,7 @@ from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain, slot_not
 from jixiao.bot.answer_confidence import load_calibrated
 from jixiao.bot.answerability import Answerability, asked_slots, asked_text, slot_in, statements
 from jixiao.bot.entities import entity_words
-from jixiao.bot.answer import Answer, Citation, cite_line
+from jixiao.bot.answer import Answer, Citation, cite_line, doc_jurisdiction
 from jixiao.bot.confidence import AbstainModel, Evidence
 from jixiao.bot.conversation import ConversationStore
 from jixiao.bot.incentive_answer import INCENTIVES_DOC
@@ -210,12 +210,11 @@ class Assistant:
         """A value question flagged as the unloaded guides' that a loaded clause answers after all: the quoted
         statement holds every asked slot and one of its lines holds a value with, verbatim, every specific word of
         the question (IDF ≥ STATED_IDF) — what the technical guides alone set stays refused."""
+        if self.router._places(u):
+            return None  # a place without loaded documents (郑州): a loaded plan's value is not its value
         found = self.passages.policy(u)
         if found.escalate or self.answerability is None:
             return None
-        from jixiao.bot.answer import doc_jurisdiction
-        if self.router._places(u):
-            return None  # a place without loaded documents (郑州): a loaded plan's value is not its value
         place = u.region if u.region in DOC_REGIONS else DEFAULT_REGION
         if "not_loaded" in u.personal and any((doc_jurisdiction(c.get("doc_id", "")) or DEFAULT_REGION) != place
                                               for c in found.citations):
