@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from jixiao.bot import cues
 from jixiao.bot.answer import Answer, Citation, citation, doc_jurisdiction, doc_title
 from jixiao.bot.understanding import DEFAULT_REGION, Understanding
 from jixiao.knowledge.basis import quoted_rule
@@ -22,6 +23,8 @@ def abstain(u: Understanding, reason: str, known: str = "", cites: list[Citation
         b = quoted_rule("review-progress")
         c = citation(b.doc_id, b.section, b.quote)
         known = f"按{c.label()}，企业可登录重庆市重污染天气应急管理系统，在“审核进展”中跟踪审核情况。"
+        if cues.SELF_CHECK.search(u.text):  # where the enterprise looks its case up itself: that the rule answers
+            return Answer(known, [dataclasses.asdict(c)], confidence=0.8, intent=u.intent)
         return Answer(f"这个问题{reason}，我无法查询。{known}{HELP}", [dataclasses.asdict(c)],
                       escalate=True, confidence=0.3, intent=u.intent)
     return Answer(f"这个问题{reason}，现有文件中没有可以直接回答的内容，我不能给出具体答复。{known}{HELP}",

@@ -130,7 +130,7 @@ def is_background(clause: str, lexicon: Lexicon | None = None) -> bool:
 def asked_text(question: str, lexicon: Lexicon | None = None) -> str:
     """The clauses of a question that ask (background clauses dropped); the whole question when none would remain."""
     lex = lexicon or load_lexicon()
-    clauses = [c for c in re.split(r"(?<=[？?])|[，,。；;！!、\s]+", question) if c]
+    clauses = [c for c in re.split(r"(?<=[？?])|[，,。；;！!、：:\s]+", question) if c]
     asks = [i for i, c in enumerate(clauses) if re.search(lex.background.interrogative, c)]
     last = asks[-1] if asks else len(clauses)
 

@@ -31,6 +31,7 @@ OWN_AMOUNT, FIGURE, MONEY_ASKED = _p("OWN_AMOUNT"), _p("FIGURE"), _w("MONEY_ASKE
 COMPANY, LIST, MEMBER, STANDING = _p("COMPANY"), _w("LIST"), _p("MEMBER"), _p("STANDING")
 HANDOVER, ACT_FOR_ME, MY_CASE, GRADED_NOW = _p("HANDOVER"), _p("ACT_FOR_ME"), _p("MY_CASE"), _p("GRADED_NOW")
 STATUS_NOW, INDICATOR_ASKED, HAOJIU = _p("STATUS_NOW"), _p("INDICATOR_ASKED"), _p("HAOJIU")
+SELF_CHECK = _p("SELF_CHECK")
 EXPANSIONS = dict(pairs("cues", "EXPANSIONS"))
 MEASURE_HINTS = tuple((e.regex(), e.adds or "") for e in prefixed("cues", "MEASURE").values())
 MINE, PROGRESS = _w("MINE"), _w("PROGRESS")

@@ -52,7 +52,8 @@ def incentive_focus(u: Understanding, args: dict, r, focus: tuple[str, str]) -> 
     """The question is about one measure: quote that clause, then say whether the grade qualifies."""
     ordinal, text = focus
     c = citation(INCENTIVES_DOC, f"附件1 {ordinal}、", "")
-    picked = clause_sentences(text, u.text, limit=3)
+    asked = f"{u.text} {u.industry}" if u.industry else u.text  # a sentence naming the asker's industry is about it
+    picked = clause_sentences(text, asked, limit=3)
     c = Citation(c.doc_id, c.title, c.section, picked[0] if picked else "")
     seq = "一二三四五六七八九十".index(ordinal) + 1 if ordinal and len(ordinal) == 1 else None
     applies = {m.seq for m in r.measures + r.upgrade_support}
@@ -73,7 +74,7 @@ def incentive_focus(u: Understanding, args: dict, r, focus: tuple[str, str]) -> 
                     escalate=False, confidence=0.85, intent=u.intent)
     head = lines[:1] if lines[0].endswith("：") else []  # the clause heading stays first
     tail = lines[len(picked) + len(head):]
-    ranked = scores(u.text, picked)
+    ranked = scores(asked, picked)
     best = [lines[len(head) + i] for i in sorted(range(len(picked)), key=lambda i: (-ranked[i], i))]
     room = SHORT_MAX - sum(len(x) + 1 for x in head + tail)
     return finish(answer, "\n".join(head + fit(best, budget=room) + tail))  # the best sentence first

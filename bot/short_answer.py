@@ -202,8 +202,9 @@ def short_incentives(r, question: str, prefix: str, cites: list[Citation], exclu
     asked = f"{question} {grade}级"  # the grade asked (named or from the previous turn) is part of the question
     weight = weights(asked, [_measure_text(m) for m in got])
     top = relevant(got, asked)
-    first = max(top, key=lambda m: (scores("", [_measure_text(m)], weight)[0], -m.seq))
     points, amount = [], asks_amount(question)
+    counted = [m for m in top if m.numbers] if amount else []  # an amount asked: the best measure that states one
+    first = max(counted or top, key=lambda m: (scores("", [_measure_text(m)], weight)[0], -m.seq))
     for m in top:
         cite = next((by_clause[(b.doc_id, b.section)] for b in m.basis[:1] if (b.doc_id, b.section) in by_clause), None)
         line = measure_line(m, cite, weight, numbers=amount and m is first)

@@ -28,7 +28,7 @@ from jixiao.bot.scope import known_rule
 from jixiao.bot.tool_answers import NOTICE_DOC
 from jixiao.bot.out_of_scope import out_of_scope_answer
 from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year
-from jixiao.bot.timeplace import Clock, SystemClock, time_frame
+from jixiao.bot.timeplace import Clock, SystemClock, time_frame, uncovered_year
 from jixiao.bot.tools import TOOLS
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, understand
 
@@ -299,14 +299,19 @@ class Assistant:
             return Answer("您好，我可以解答重庆重污染天气重点行业绩效分级（“创B争A”）的政策问题：行业能评哪些等级、"
                           "申报由谁审核、评级后的惠企措施等。", confidence=1.0, intent="smalltalk")
         loaded_place = u.region == DEFAULT_REGION or u.region in DOC_REGIONS or is_chongqing(u.region)
-        if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None and loaded_place:
+        today = self.clock.today()  # this year's target or schedule: a loaded plan's value is an older year's
+        stated_year = uncovered_year(time_frame(u.text, today), newest_year(), today) is None
+        if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None and loaded_place \
+                and stated_year:
             # a loaded clause that states the very value (氨逃逸浓度 8毫克/立方米)
             loaded = self.passages.loaded_value(u)
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
+        if not stated_year and u.personal in (("not_loaded",), ("specific_amount",)) and loaded_place:
+            return out_of_scope_answer(u, "future_year", f"{today.year}年的目标和数值")
         own = "specific_amount" in u.personal and cues.mentions(u.text, cues.MINE)  # our own amount: never stated
         if u.personal in (("not_loaded",), ("specific_amount",)) and self.search is not None and loaded_place \
-                and not own:
+                and stated_year and not own:
             stated = self._stated_value(u)  # "多少蒸吨以上的锅炉要超低排放改造", a fine per case: a loaded plan states it
             if stated is not None:
                 return stated

@@ -232,6 +232,20 @@ def test_statements_drop_citation_labels_so_a_slot_is_not_read_from_them():
 
 
 
+
+def test_a_year_is_no_duration_a_period_no_length_and_a_term_must_be_the_one_asked():
+    from jixiao.bot.answerability import slot_in
+
+    assert not slot_in("duration", "要加快开展2024年申报企业的初审")
+    assert slot_in("duration", "整改期限为3个月")
+    assert "frequency" in asked_slots("多久抽查一次") and "duration" not in asked_slots("多久抽查一次")
+    assert not slot_in("duration", "市生态环境局每年对B级企业进行抽查") and slot_in("frequency", "每年抽查一次")
+    asked = "检查表上要写哪些内容"
+    assert not slot_in("contents", "自动生成检查表并提交", question=asked)
+    assert slot_in("contents", "检查表内容包括企业名称、等级", question=asked)
+    assert slot_in("member", "通用行业（含工业锅炉/炉窑）", question="窑炉到底算不算通用行业")
+    assert not slot_in("member", "通用行业（含工业锅炉/炉窑）", question="通用行业包不包括喷漆")
+
 def test_value_pattern_examples():
     import re
 

@@ -123,6 +123,18 @@ def test_named_enterprises_abstain(text, flag, bot):
     assert bot.reply("u", text).escalate
 
 
+@pytest.mark.parametrize("text", ["我们厂的申报审到哪一步了，自己去哪里查看", "怎么知道我们的审核进度走到哪了"])
+def test_where_to_look_up_ones_own_progress_is_answered_by_the_system_rule(text, bot):
+    a = bot.reply("u", text)
+    assert not a.escalate and "审核进展" in a.text
+    assert a.citations[0]["doc_id"] == "cq-cbza-2024-att4"
+
+
+def test_asking_the_assistant_to_look_up_ones_progress_stays_refused(bot):
+    a = bot.reply("u", "帮我查一下我们厂审到哪一步了")
+    assert a.escalate
+
+
 @pytest.mark.parametrize("text", ["B级企业名单会公开吗？", "我们是供暖的，想进民生保障豁免名单，谁来审？"])
 def test_questions_about_lists_in_general_are_not_named(text):
     assert not {"live_data", "case_status"} & set(understand(text).personal)
@@ -173,6 +185,20 @@ def test_this_year_read_in_2026_says_the_documents_are_from_2024(tmp_path):
     a = bot.reply("u", "今年创B争A要搞到几号，过了期限还能弄不")
     assert a.escalate and a.route["id"] == "time-rule:2026" and "2024" in a.text and "转人工" in a.text
 
+
+
+@pytest.mark.parametrize("today, stated", [((2024, 10, 1), True), ((2026, 12, 2), False)])
+def test_this_years_value_is_the_loaded_plans_only_in_its_year(tmp_path, today, stated):
+    import datetime as dt
+
+    from jixiao.bot.timeplace import FixedClock
+
+    bot = Assistant(FakePassageSearch(HITS), tmp_path / "turns.db", abstain_model=None,
+                    clock=FixedClock(dt.date(*today)))
+    a = bot.reply("u", "今年秋冬季氨逃逸浓度的控制目标是多少")
+    assert ("8毫克" in a.text) is stated and a.escalate is not stated
+    if not stated:
+        assert "2026年" in a.text and "2024" in a.text
 
 # ---------------------------------------------------------------- 6. one measure in everyday words
 

@@ -90,6 +90,14 @@ def test_incentives_points_follow_the_question():
     first_message_ok(text)
 
 
+def test_an_amount_asked_is_given_by_the_relevant_measure_that_states_one():
+    r = incentives("B")
+    body, cites = RENDERERS["incentives"](r)
+    text, points = short_incentives(r, "评了B级环保税和监测费用能省好多", "", cites)
+    tax = next(line for line in text.split("\n") if line.startswith("第2条"))
+    assert "75%" in tax  # measure 2 states its rates; the other measures picked state no amount
+
+
 def test_lower_grade_names_what_it_does_not_get(tmp_path):
     a = dialogue(tmp_path).reply("u", "D级企业有什么好处")
     shortened(a)
