@@ -234,7 +234,8 @@ def test_topic_covered_by_a_clause_about_it():
     assert not topic_covered(admin_topic("排污许可证到期了怎么延续"), HITS)
 
 
-@pytest.mark.parametrize("text", ["聊城超许可排放浓度的企业还能报B级吗", "评A级对排污许可有什么要求"])
+@pytest.mark.parametrize("text", ["聊城超许可排放浓度的企业还能报B级吗", "评A级对排污许可有什么要求",
+                                  "除了排污许可证复印件，申报还要准备哪些材料"])
 def test_rating_questions_naming_a_permit_are_no_administration_topic(text):
     assert admin_topic(understand(text).text) is None
 
