@@ -153,7 +153,7 @@ def test_elliptical_question_after_a_lookup_is_not_a_table_lookup(bot, search):
 # ---------------------------------------------------------------- elliptical and deictic policy follow-ups
 
 @pytest.mark.parametrize("first, second, topic", [
-    ("已评级企业抽查比例是多少", "那要多久？", "抽查"),
+    ("已评级的企业抽查比例定的多少", "那要多久？", "抽查"),
     ("每年可以报几次", "需要哪些材料？", "报几次"),
     ("抽查发现不达标怎么处理", "上面说的整改期满后要交什么", "抽查"),
     ("申报材料造假会怎么样", "刚才那个是哪个文件规定的", "造假"),

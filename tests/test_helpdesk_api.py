@@ -55,7 +55,7 @@ def as_user(services):
 
 def test_queue_claim_answer_close_reopen(services, as_user):
     desk = services.extras["helpdesk"]
-    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级的企业抽查比例定的多少？", DRAFT, history=[])
     alice = as_user(User("alice", "staff"))
     queue = alice.get("/api/helpdesk/tickets", params={"state": "new"}).json()
     assert [t["id"] for t in queue["tickets"]] == [tid] and queue["counts"]["new"] == 1
@@ -103,7 +103,7 @@ def test_input_validation(services, as_user):
 
 def test_curated_needs_admin(services, as_user):
     desk = services.extras["helpdesk"]
-    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级的企业抽查比例定的多少？", DRAFT, history=[])
     staff = as_user(User("alice", "staff"))
     staff.post(f"/api/helpdesk/tickets/{tid}/claim")
     staff.post(f"/api/helpdesk/tickets/{tid}/answer", json={"text": "不少于30%。", "citations": [CITATION]})
@@ -113,11 +113,11 @@ def test_curated_needs_admin(services, as_user):
     assert staff.post(f"/api/helpdesk/tickets/{tid}/curated").status_code == 409
     listed = staff.get("/api/helpdesk/curated", params={"state": "proposed"}).json()
     assert [c["id"] for c in listed["curated"]] == [cid] and listed["can_approve"] is False
-    assert desk.curated.lookup("已评级企业抽查比例是多少？") is None
+    assert desk.curated.lookup("已评级的企业抽查比例定的多少？") is None
     admin = as_user(User("root", "admin"))
     assert admin.post(f"/api/helpdesk/curated/{cid}/approve").json()["curated"]["state"] == "approved"
     assert admin.post(f"/api/helpdesk/curated/{cid}/approve").status_code == 409
-    assert desk.curated.lookup("已评级企业抽查比例是多少？").intent == "curated"
+    assert desk.curated.lookup("已评级的企业抽查比例定的多少？").intent == "curated"
 
 
 def test_real_login_console_and_roles(services):
@@ -125,7 +125,7 @@ def test_real_login_console_and_roles(services):
     users.add("alice", "alice-password", "staff")
     users.add("root", "root-password", "admin")
     desk = services.extras["helpdesk"]
-    tid = desk.open_ticket("wechat", "wechat:o1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    tid = desk.open_ticket("wechat", "wechat:o1", "已评级的企业抽查比例定的多少？", DRAFT, history=[])
     with TestClient(create_app(services=services)) as client:
         assert client.get("/api/helpdesk/tickets").status_code == 401
         r = client.get("/console", follow_redirects=False)

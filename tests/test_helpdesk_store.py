@@ -273,7 +273,7 @@ def test_citations_are_checked(desk):
 
 
 def test_curated_propose_approve_lookup(desk):
-    tid = desk.open_ticket("wechat", "wechat:u1", "已评级企业抽查比例是多少？", DRAFT, history=[])
+    tid = desk.open_ticket("wechat", "wechat:u1", "已评级的企业抽查比例定的多少？", DRAFT, history=[])
     with pytest.raises(TransitionError, match="还没有人工答复"):
         desk.propose_curated(tid, ALICE)
     desk.claim(tid, ALICE)
