@@ -28,7 +28,7 @@ from jixiao.bot.scope import known_rule
 from jixiao.bot.tool_answers import NOTICE_DOC
 from jixiao.bot.out_of_scope import out_of_scope_answer
 from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year
-from jixiao.bot.timeplace import Clock, SystemClock, time_frame, uncovered_year
+from jixiao.bot.timeplace import Clock, SystemClock, time_frame, time_words, uncovered_year
 from jixiao.bot.tools import TOOLS
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, understand
 
@@ -308,7 +308,8 @@ class Assistant:
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
         if not stated_year and u.personal in (("not_loaded",), ("specific_amount",)) and loaded_place:
-            return out_of_scope_answer(u, "future_year", f"{today.year}年的目标和数值")
+            asked = next((w for w in time_words().relative if w in u.text), "今年")  # the user's word, not a year
+            return out_of_scope_answer(u, "future_year", f"{asked}的目标和数值")
         own = "specific_amount" in u.personal and cues.mentions(u.text, cues.MINE)  # our own amount: never stated
         if u.personal in (("not_loaded",), ("specific_amount",)) and self.search is not None and loaded_place \
                 and stated_year and not own:
@@ -350,5 +351,5 @@ def as_of_note(question: str, today, answer: Answer) -> str:
     if not dated:
         return ""
     date, doc_id = dated[-1]
-    return (f"（说明：以下依据{doc_title(doc_id)}（{date}），是已收录的最新文件；{today.year}年如有新通知，"
-            f"以新通知为准。）\n")
+    # no year of today's in the text: the answer rests on the document's date, not on the clock's
+    return f"（说明：以下依据{doc_title(doc_id)}（{date}），是已收录的最新文件；此后如有新通知，以新通知为准。）\n"

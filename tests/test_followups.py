@@ -61,7 +61,7 @@ def test_grade_switch_after_review_keeps_industry_and_changes_authority(bot):
 
 
 def test_local_delegated_b_then_a_goes_to_city_meeting(bot):
-    first, second = talk(bot, "通用行业地方B级谁审", "那地方A呢")
+    first, second = talk(bot, "通用行业地方B级由谁审", "那地方A呢")
     assert route_ids(tool(first, "review_route")) == {"local-delegated"}
     call = tool(second, "review_route")
     assert call["args"]["industry"] == "通用行业" and route_ids(call) == {"local-other"}
@@ -83,7 +83,7 @@ def test_industry_switch_after_tiers(bot, second, industry):
 
 
 def test_industry_switch_after_review_keeps_the_grade(bot):
-    _, answer = talk(bot, "印刷厂B级谁审", "那汽修呢")
+    _, answer = talk(bot, "印刷厂B级由谁审", "那汽修呢")
     call = tool(answer, "review_route")
     assert call["args"]["industry"] == "汽修行业" and call["args"]["grade"] == "地方绩效引领"
 
@@ -109,7 +109,7 @@ def test_benefits_after_tiers_without_grade_use_b_as_example(bot):
 # ---------------------------------------------------------------- three turns
 
 def test_three_turns_tiers_review_then_grade(bot):
-    _, second, third = talk(bot, "铸造能评几级", "那A级谁审", "那C级的呢")
+    _, second, third = talk(bot, "铸造能评几级", "那A级由谁审", "那C级的呢")
     assert tool(second, "review_route")["args"]["grade"] == "A"
     call = tool(third, "review_route")
     assert (call["args"]["industry"], call["args"]["grade"]) == ("铸造", "C")
@@ -171,7 +171,7 @@ def test_who_decides_after_livelihood_question_is_a_review_lookup(bot):
 
 
 def test_users_do_not_share_context(bot):
-    bot.reply("wx:a", "铸造B级谁审")
+    bot.reply("wx:a", "铸造B级由谁审")
     answer = bot.reply("wx:b", "那A级的呢")
     assert not any(t["args"].get("industry") == "铸造" for t in answer.tools)
 

@@ -63,7 +63,7 @@ def test_region(text, region):
 
 
 def test_followup_replaces_grade_then_industry():
-    first = understand("汽修B级谁审？")
+    first = understand("汽修B级由谁审？")
     second = understand("那C级的呢？", first)
     assert second.followup and second.intent == "tool_review"
     assert (second.industry, second.grade) == ("汽修行业", "C")
@@ -99,7 +99,7 @@ def test_incentives_and_review_tools(bot):
 
 
 def test_followup_turn_uses_previous_industry(bot):
-    bot.reply("u1", "汽修B级谁审？")
+    bot.reply("u1", "汽修B级由谁审？")
     a = bot.reply("u1", "那C级的呢？")
     assert a.tools[0]["name"] == "review_route"
     # 汽修 has no C: the letter is mapped to the tier it stands for, and the answer says so (ANSWERS.md a193)
