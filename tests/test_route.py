@@ -88,7 +88,7 @@ def test_time_words_examples(example):
 
 
 def test_this_years_schedule_depends_on_the_clock(cards):
-    u = understand("今年啥时候开始报名评级")
+    u = understand("今年啥时候开始申报嘛名评级")
     late = router(cards, LATE).decide(u, [])
     assert late.kind == "out_of_scope" and late.name == "future_year" and late.id == "time-rule:2026"
     assert "今年" in late.args["topic"]
