@@ -30,6 +30,14 @@ FLAG_REPLIES = {"case_status": "case_status", "live_data": "live_data", "specifi
                 "not_in_docs": "not_in_docs", "opinion": "opinion_complaint"}
 
 
+def year_named(text: str, year: int, default: str = "近期") -> str:
+    """The asked year as the user wrote it ("2025年", "2025版", "今年"): never a year the question does not hold."""
+    written = re.search(rf"{year}年?", text)
+    if written:
+        return written.group(0) if written.group(0).endswith("年") else f"{year}"
+    return next((w for w in time_words().relative if w in text), default)
+
+
 @dataclass(frozen=True)
 class Route:
     kind: str                     # one of KINDS
@@ -249,9 +257,7 @@ class Router:
         year = uncovered_year(frame, newest_year(), today)
         if year is None:
             return None
-        written = re.search(rf"{year}年?", u.text)  # as the user wrote it ("2025年", "2025版")
-        named = (written.group(0) if written.group(0).endswith("年") else f"{year}") if written else \
-            next((w for w in time_words().relative if w in u.text), "近期")
+        named = year_named(u.text, year)
         return Route("out_of_scope", "future_year", {"year": year, "topic": f"{named}的安排"}, f"{rule.id}:{year}",
                      f"问 {year} 年的安排，已收录文件最新为 {newest_year()} 年", scores)
 

@@ -27,8 +27,8 @@ from jixiao.bot.review import is_chongqing
 from jixiao.bot.scope import known_rule
 from jixiao.bot.tool_answers import NOTICE_DOC
 from jixiao.bot.out_of_scope import out_of_scope_answer
-from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year
-from jixiao.bot.timeplace import Clock, SystemClock, time_frame, time_words, uncovered_year
+from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year, year_named
+from jixiao.bot.timeplace import Clock, SystemClock, time_frame, uncovered_year
 from jixiao.bot.tools import TOOLS
 from jixiao.bot.understand import DEFAULT_REGION, Understanding, asks_threshold, understand
 
@@ -300,7 +300,8 @@ class Assistant:
                           "申报由谁审核、评级后的惠企措施等。", confidence=1.0, intent="smalltalk")
         loaded_place = u.region == DEFAULT_REGION or u.region in DOC_REGIONS or is_chongqing(u.region)
         today = self.clock.today()  # this year's target or schedule: a loaded plan's value is an older year's
-        stated_year = uncovered_year(time_frame(u.text, today), newest_year(), today) is None
+        later_year = uncovered_year(time_frame(u.text, today), newest_year(), today)
+        stated_year = later_year is None
         if u.personal == ("not_loaded",) and asks_threshold(u.text) and self.search is not None and loaded_place \
                 and stated_year:
             # a loaded clause that states the very value (氨逃逸浓度 8毫克/立方米)
@@ -308,8 +309,7 @@ class Assistant:
             if loaded is not None and self._repeats_focus(u, statements(loaded.text)):
                 return loaded
         if not stated_year and u.personal in (("not_loaded",), ("specific_amount",)) and loaded_place:
-            asked = next((w for w in time_words().relative if w in u.text), "今年")  # the user's word, not a year
-            return out_of_scope_answer(u, "future_year", f"{asked}的目标和数值")
+            return out_of_scope_answer(u, "future_year", f"{year_named(u.text, later_year, '今年')}的目标和数值")
         own = "specific_amount" in u.personal and cues.mentions(u.text, cues.MINE)  # our own amount: never stated
         if u.personal in (("not_loaded",), ("specific_amount",)) and self.search is not None and loaded_place \
                 and stated_year and not own:

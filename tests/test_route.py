@@ -88,7 +88,7 @@ def test_time_words_examples(example):
 
 
 def test_this_years_schedule_depends_on_the_clock(cards):
-    u = understand("今年啥时候开始申报嘛名评级")
+    u = understand("今年评级哪天开始报名")
     late = router(cards, LATE).decide(u, [])
     assert late.kind == "out_of_scope" and late.name == "future_year" and late.id == "time-rule:2026"
     assert "今年" in late.args["topic"]
@@ -232,7 +232,6 @@ def test_statements_drop_citation_labels_so_a_slot_is_not_read_from_them():
 
 
 
-
 def test_a_year_is_no_duration_a_period_no_length_and_a_term_must_be_the_one_asked():
     from jixiao.bot.answerability import slot_in
 
@@ -245,6 +244,7 @@ def test_a_year_is_no_duration_a_period_no_length_and_a_term_must_be_the_one_ask
     assert slot_in("contents", "检查表内容包括企业名称、等级", question=asked)
     assert slot_in("member", "通用行业（含工业锅炉/炉窑）", question="窑炉到底算不算通用行业")
     assert not slot_in("member", "通用行业（含工业锅炉/炉窑）", question="通用行业包不包括喷漆")
+
 
 def test_value_pattern_examples():
     import re

@@ -186,7 +186,6 @@ def test_this_year_read_in_2026_says_the_documents_are_from_2024(tmp_path):
     assert a.escalate and a.route["id"] == "time-rule:2026" and "2024" in a.text and "转人工" in a.text
 
 
-
 @pytest.mark.parametrize("today, stated", [((2024, 10, 1), True), ((2026, 12, 2), False)])
 def test_this_years_value_is_the_loaded_plans_only_in_its_year(tmp_path, today, stated):
     import datetime as dt
@@ -199,6 +198,7 @@ def test_this_years_value_is_the_loaded_plans_only_in_its_year(tmp_path, today, 
     assert ("8毫克" in a.text) is stated and a.escalate is not stated
     if not stated:
         assert "今年" in a.text and "2024" in a.text and "2026" not in a.text
+
 
 # ---------------------------------------------------------------- 6. one measure in everyday words
 
