@@ -34,6 +34,8 @@ class Slot(BaseModel):
     prefer: bool = True  # passages prefer a sentence holding the item (False: the check only)
     term: str = ""           # reads the term a question asks about (group `term`)
     term_evidence: str = ""  # with a term read: the item must be of that term ("{term}" stands for it)
+    label: str = ""          # how a document labels the item ("完成时限:2025年6月"): a labelled item answers the ask
+                             # even in a sentence sharing no word with the question
     examples: tuple[Example, ...]
 
 
@@ -79,6 +81,12 @@ class Background(BaseModel):
     examples: tuple[Example, ...]
 
 
+class Levels(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    levels: dict[str, str]          # a level of government → the words naming it
+    examples: tuple[Example, ...]   # positive: names a level; negative: names none
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     heavy_idf: float
@@ -91,6 +99,7 @@ class Lexicon(BaseModel):
     stopwords: Stopwords
     listing: Listing
     count_units: CountUnits
+    levels: Levels
     slots: dict[str, Slot]
 
 
@@ -185,6 +194,7 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
     """Does `evidence` hold an item of the kind `slot`? For a count, of the unit the question names ("几位专家" is
     not answered by "39个重点行业"); a number the question itself gives does not count."""
     lex = lexicon or load_lexicon()
+    stated = evidence  # the term asked about is matched as written ("惠企10条" keeps its 10)
     if question:  # a number the user gave is no answer ("区县是30%，那市里的比例呢")
         given = set(re.findall(r"\d+(?:\.\d+)?", question))
         evidence = re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group(0) in given else m.group(0), evidence)
@@ -193,10 +203,27 @@ def slot_in(slot: str, evidence: str, lexicon: Lexicon | None = None, question: 
         return False
     term = re.search(spec.term, plain(question, lex)) if spec.term and question else None
     if term is not None and not re.search(spec.term_evidence.replace("{term}", re.escape(term.group("term"))),
-                                          evidence):
+                                          stated):
         return False  # a definition, but not of the term asked
     unit = count_unit(question, lex) if slot == "count" and question else None
     return unit is None or bool(re.search(rf"(\d|[一二三四五六七八九十两百千万])\s*(余|多)?{unit}", evidence))
+
+
+def levels_named(text: str, lexicon: Lexicon | None = None) -> set[str]:
+    """The levels of government a text names (市, 区县), knowledge/lexicon/answerability.yaml `levels`."""
+    lex = lexicon or load_lexicon()
+    return {level for level, words in lex.levels.levels.items() if re.search(words, text)}
+
+
+def of_other_level(slot: str, question: str, quoted: str, lexicon: Lexicon | None = None) -> bool:
+    """The question asks the item of one level ("市局抽查多大比例") and every quoted line holding one states it of
+    another only ("区县…抽查比例不少于30%"): the item is not the one asked."""
+    lex = lexicon or load_lexicon()
+    asked = levels_named(asked_text(question, lex), lex)
+    if len(asked) != 1:
+        return False
+    holding = [x for x in quoted.split("\n") if x.strip() and slot_in(slot, x, lex, question)]
+    return bool(holding) and all((named := levels_named(x, lex)) and not named & asked for x in holding)
 
 
 def count_unit(question: str, lexicon: Lexicon | None = None) -> str | None:
@@ -259,7 +286,8 @@ class Answerability:
         quoted = "\n".join(texts) if said is None else said
         known = "\n".join(texts) + "\n" + "\n".join(v for v in vocabulary if v)
         missing_slots = [s for s in asked_slots(question, self.lexicon)
-                         if not slot_in(s, quoted, self.lexicon, question)]
+                         if not slot_in(s, quoted, self.lexicon, question)
+                         or of_other_level(s, question, quoted, self.lexicon)]
         focus = self.focus(question, entities) if focus else []
         asking = None  # the words of the clauses that ask, read only when a specific word is missing
         sounds = set(self.sounds(known))

@@ -264,6 +264,17 @@ def named_documents(qt: set[str], hits) -> set[str]:
     return {doc_id for doc_id in {h.doc_id for h in hits} if len(qt & _title_terms(doc_id)[0]) >= NAMES_DOCUMENT}
 
 
+class Labelled:
+    """A `prefer` pattern of an item as documents label it ("完成时限:2025年6月", answerability slot `label`): a
+    sentence holding it answers the ask without sharing a word with the question ("啥时候建好")."""
+
+    def __init__(self, pattern: str):
+        self._re = re.compile(pattern)
+
+    def search(self, text: str):
+        return self._re.search(text)
+
+
 def _complete(out: list, per_hit: dict, cands: list, scored: list, prefer, qt: set[str]) -> list:
     """Add the asked kind of item from the best sentence's clause when the picked sentences lack it: a sentence
     of that clause sharing a word with the question ("完成时限" for "啥时候完成") that holds one. Never one of another
@@ -271,7 +282,8 @@ def _complete(out: list, per_hit: dict, cands: list, scored: list, prefer, qt: s
     if any(p.search(x) for x, _ in out for p in prefer):
         return out
     _, h, rank, _, _ = cands[scored[0][1]]
-    extra = next((x for x in per_hit[rank] if any(p.search(x) for p in prefer) and any(t in x for t in qt)), None)
+    extra = next((x for x in per_hit[rank] if any(p.search(x) for p in prefer)
+                  and (any(t in x for t in qt) or any(isinstance(p, Labelled) and p.search(x) for p in prefer))), None)
     return out if extra is None else [(extra, h)] + [o for o in out if o[0] != extra][:2]  # the asked item first
 
 

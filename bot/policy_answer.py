@@ -11,8 +11,8 @@ from jixiao.bot.confidence import AbstainModel, Evidence, evidence
 from jixiao.bot.incentive_answer import INCENTIVES_DOC, incentive_focus
 from jixiao.bot.incentives import incentives
 from jixiao.bot.passage_search import PassageSearch
-from jixiao.bot.answerability import asked_slots, listing_pattern
-from jixiao.bot.passages import best_sentences, focus_clause, outline_of, row_named, top_clauses
+from jixiao.bot.answerability import asked_slots, listing_pattern, slot_in, statements
+from jixiao.bot.passages import Labelled, best_sentences, focus_clause, outline_of, row_named, top_clauses
 from jixiao.bot.short_answer import finish, short_lines
 from jixiao.bot.scope import CONCENTRATION, admin_topic, threshold_subjects, topic_covered
 from jixiao.bot.tool_answers import cite_dicts
@@ -188,7 +188,8 @@ class PolicyAnswers:
         lex = self.answerability.lexicon
         listing = listing_pattern(u.text, lex)  # "覆盖哪些县": a sentence enumerating 县
         slots = [lex.slots[s] for s in asked_slots(u.text, lex)]
-        return tuple(re.compile(s.evidence) for s in slots if s.prefer) + ((listing,) if listing else ())
+        return tuple(re.compile(s.evidence) for s in slots if s.prefer) + ((listing,) if listing else ()) + tuple(
+            Labelled(rf"(?:{s.label})[:：\s]{{0,3}}(?:{s.evidence})") for s in slots if s.prefer and s.label)
 
     def _passages(self, query: str, jurisdiction: str | None, prefer: tuple = (),
                   u: Understanding | None = None) -> tuple[list, list]:
@@ -281,7 +282,23 @@ def _quoted(u: Understanding, hits: list, picked: list, jurisdiction: str | None
     answer = Answer("\n".join(lines), cite_dicts(cites), [], escalate=False,
                     confidence=round(min(1.0, float(hits[0].score)), 3), intent=u.intent, chunks=chunks,
                     evidence=[h.text for h in hits])
-    return finish(answer, short_lines(lines, keep=head + 1))  # the best sentence first, at most two more
+    return finish(answer, short_lines(lines[:head] + _answering_first(u, lines[head:]), keep=head + 1))
+
+
+def _answering_first(u: Understanding, lines: list[str]) -> list[str]:
+    """The quoted lines for the first message: the best sentence first, unless the question asks an item (a date, a
+    count) that only a later line states ("完成时限:2025年6月") — that line leads, so the first message answers."""
+    asked = asked_slots(u.text)
+    if not asked or not lines:
+        return lines
+
+    def holds(line: str) -> bool:
+        return all(slot_in(s, statements(line), question=u.text) for s in asked)
+
+    if holds(lines[0]):
+        return lines
+    first = next((x for x in lines[1:] if holds(x)), None)
+    return lines if first is None else [first] + [x for x in lines if x != first]
 
 
 def _doc_year(doc_id: str) -> str:

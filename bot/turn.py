@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from jixiao.bot import cues, incentive_answer, tool_answers
 from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain, slot_not_given
@@ -24,7 +25,7 @@ from jixiao.bot.incentive_answer import INCENTIVES_DOC
 from jixiao.bot.passage_search import FakeHit, FakePassageSearch, Hit, PassageSearch
 from jixiao.bot.policy_answer import MIN_SCORE, PolicyAnswers
 from jixiao.bot.review import is_chongqing
-from jixiao.bot.scope import known_rule
+from jixiao.bot.scope import admin_topic, known_rule, topic_covered
 from jixiao.bot.tool_answers import NOTICE_DOC
 from jixiao.bot.out_of_scope import out_of_scope_answer
 from jixiao.bot.route import DOC_REGIONS, Route, Router, newest_year, year_named
@@ -179,7 +180,15 @@ class Assistant:
     def execute(self, route: Route, u: Understanding) -> Answer:
         if route.kind == "tool":
             answer = self._tool(route, u)
-            if answer.escalate or not answer.tools or self.answerability is None or self.search is None:
+            if answer.escalate or not answer.tools or self.search is None:
+                return answer
+            # "排污许可的自行监测频次能不能降": a 惠企 measure naming 排污许可 in passing does not answer the procedure
+            topic = admin_topic(u.text)
+            if topic is not None and not topic_covered(topic, [SimpleNamespace(text=answer.detail or answer.text)]):
+                fallback = self.passages.policy(u)
+                fallback.route_note = {"tool_not_covering": route.name, "topic": topic[0]}
+                return fallback
+            if self.answerability is None:
                 return answer
             focus = all(TOOLS[t["name"]].checks_focus for t in answer.tools if t.get("name") in TOOLS)
             coverage = self.answerability.check(u.text, [answer.detail or answer.text], self._tool_vocabulary(answer),

@@ -22,7 +22,7 @@ DEV_SETS = ("answers.yaml", "answers_holdout.yaml", "answers_holdout2.yaml", "an
             "answers_holdout4.yaml", "oos_nearby.yaml", "answers_holdout5.yaml", "oos_nearby2.yaml", "answers_holdout6.yaml",
             "oos_nearby3.yaml", "answers_holdout7.yaml", "oos_nearby4.yaml", "answers_holdout8.yaml", "oos_nearby5.yaml",
             "answers_holdout9.yaml", "oos_nearby6.yaml", "answers_holdout10.yaml", "oos_nearby7.yaml",
-            "answers_holdout11.yaml", "oos_nearby8.yaml", "calibration.yaml")
+            "answers_holdout11.yaml", "oos_nearby8.yaml", "oos_nearby9.yaml", "oos_nearby10.yaml", "calibration.yaml")
 COMMAND = "HF_HUB_OFFLINE=1 jixiao eval confidence --write"
 
 

@@ -113,3 +113,23 @@ def test_split_is_deterministic_and_fit_separates():
     x = np.array([[0.0], [0.2], [0.8], [1.0]])
     w, b = fit_logistic((x - x.mean()) / x.std(), np.array([0.0, 0.0, 1.0, 1.0]))
     assert w[0] > 0
+
+
+def test_a_lookup_naming_an_administration_procedure_in_passing_does_not_answer_it(tmp_path):
+    """The 惠企 measure on free monitoring names 排污许可 (its results may serve the permit); how often the permit's
+    own monitoring must run is the permit's procedure, which no loaded document states."""
+    bot = Assistant(FakePassageSearch([NOTICE, TABLE]), tmp_path / "t.db")
+    a = bot.reply("u1", "免费监测的结果能拿去给排污许可用，那排污许可自行监测的频次能少点不")
+    assert a.escalate and HELP in a.text
+    b = bot.reply("u2", "免费监测的结果能不能用在排污许可上")
+    assert not b.escalate and "排污许可" in b.text
+
+
+def test_the_first_message_leads_with_the_line_stating_the_asked_item():
+    from jixiao.bot.policy_answer import _answering_first
+    from jixiao.bot.understand import understand
+
+    lines = ["按照统一构架推进某应用建设,建立数据底座。（《某方案》二、（2024-05-07））",
+             "完成时限:2025年6月)（《某方案》二、（2024-05-07））"]
+    assert _answering_first(understand("某应用啥时候建好"), lines)[0].startswith("完成时限")
+    assert _answering_first(understand("某应用由哪个处牵头"), lines) == lines  # no date asked: the best line leads

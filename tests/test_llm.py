@@ -46,12 +46,12 @@ def test_fully_invented_draft_falls_back(tmp_path):
 
 
 def test_timeout_falls_back_to_deterministic_answer(tmp_path):
-    with FakeOpenAI([{"content": "整改期间企业按照最低级管理。", "delay": 3}]) as server:
+    with FakeOpenAI([{"content": "整改期间企业按照最低级管理。", "delay": 30}]) as server:
         t0 = time.perf_counter()
         a = _bot(tmp_path, server, timeout=0.5).reply("u", "抽查不合格会怎样")
         elapsed = time.perf_counter() - t0
     assert not a.drafted and "限期整改" in a.text and not a.escalate
-    assert elapsed < 2.5
+    assert elapsed < 20  # the 30 s reply was not waited for (slack for a loaded machine)
 
 
 def test_server_error_falls_back(tmp_path):

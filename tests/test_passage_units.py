@@ -48,6 +48,19 @@ def test_the_asked_date_is_completed_from_the_same_clause_when_it_shares_a_word(
     assert not any("2025年6月" in s for s in unrelated)  # 完成时限 shares no word with it: not added
 
 
+def test_a_labelled_deadline_answers_a_when_question_sharing_no_word_with_it():
+    """"啥时候建好" shares no word with "完成时限:2025年6月"; the label says the date is the clause's deadline."""
+    from jixiao.bot.passages import Labelled
+
+    spec = load_lexicon().slots["date"]
+    prefer = (re.compile(spec.evidence), Labelled(rf"(?:{spec.label})[:：\s]{{0,3}}(?:{spec.evidence})"))
+    hit = FakeHit("some-plan", "某方案", "二、", CLAUSE, 0.9)
+    picked = [s for s, _ in best_sentences([hit], "某应用啥时候建好", prefer=prefer)]
+    assert "2025年6月" in picked[0]
+    unlabelled = [s for s, _ in best_sentences([hit], "某应用啥时候建好", prefer=prefer[:1])]
+    assert not any("2025年6月" in s for s in unlabelled)
+
+
 def test_an_outline_is_a_document_of_headings_only():
     from jixiao.bot.passages import outline_of
 

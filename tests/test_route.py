@@ -293,6 +293,38 @@ def test_a_count_is_answered_only_in_the_unit_asked():
     assert slot_in("count", "共39个重点行业", question="国家标准的重点行业总共有好多个")  # 个 alone: any count
 
 
+def test_an_item_stated_of_another_level_of_government_is_not_the_one_asked():
+    """A share asked of the city bureau is not answered by the districts' share; asked of no level, it is."""
+    from jixiao.bot.answerability import levels_named, of_other_level
+
+    for ex in load_lexicon().levels.examples:
+        assert levels_named(ex.positive) and not levels_named(ex.negative)
+    lines = "市生态环境局每年对全市B级及以上企业进行抽查。\n各区县生态环境局组织对本辖区已评级企业进行抽查，抽查比例不少于30%。"
+    assert of_other_level("ratio", "市局每年抽查企业的比例是多少", lines)
+    assert not of_other_level("ratio", "区县抽查企业的比例是多少", lines)
+    assert not of_other_level("ratio", "对企业的抽查比例定的多少", lines)
+    check = answerability().check("市局每年抽查企业的比例是多少", [lines], focus=False)
+    assert not check.ok and check.missing == ("ratio",)
+
+
+def test_a_value_asked_in_a_unit_is_answered_only_in_that_unit():
+    from jixiao.bot.answerability import slot_in
+
+    assert "measure" in asked_slots("颗粒物要降到多少毫克")
+    assert slot_in("measure", "颗粒物排放浓度不高于10毫克/立方米", question="颗粒物要降到多少毫克")
+    assert not slot_in("measure", "推动65蒸吨/小时以上燃煤锅炉超低排放改造", question="颗粒物要降到多少毫克")
+
+
+def test_what_a_term_comprises_is_answered_only_by_a_list_of_that_term():
+    from jixiao.bot.answerability import slot_in
+
+    q = "文件里说的绿色工厂，具体包括哪些工厂"
+    assert "definition" in asked_slots(q)
+    assert slot_in("definition", "绿色工厂包括甲工厂、乙工厂和丙工厂", question=q)
+    assert not slot_in("definition", "对绿色工厂、智能工厂、数字工厂等企业给予支持", question=q)  # one item of a list
+    assert slot_in("definition", "落实甲工厂、乙工厂、丙工厂等绿色工厂建设", question=q)  # the items, then the term
+
+
 def test_a_measure_named_by_its_number_goes_to_that_measure(cards):
     previous = understand("惠企10条都有哪些")
     u = understand("那第七条呢", previous)
