@@ -134,7 +134,7 @@ class PolicyAnswers:
             if decision != "answer" and not self._backed(u, picked):  # a card of the quoted clause asks the same
                 return not_answered(u, picked if decision == "related" else [], fallback or bool(jurisdiction))
         topic = admin_topic(u.text)
-        if picked and topic and not topic_covered(topic, hits):  # 排污许可证延续 ≠ a clause naming 排污许可
+        if picked and topic and not topic_covered(topic, [h.text for h in hits]):  # 排污许可证延续 ≠ a clause naming 排污许可
             return abstain(u, f"涉及{topic[0]}{'、'.join(topic[1])}等环境管理事项，不属于重污染天气绩效分级（“创B争A”）文件的内容")
         if picked and self.answerability is not None:
             coverage = self._coverage(u, picked)

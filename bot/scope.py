@@ -51,15 +51,15 @@ def _says(sentence: str, words) -> bool:
     return bool(words.search(sentence)) if isinstance(words, re.Pattern) else any(w in sentence for w in words)
 
 
-def topic_covered(topic: tuple[str, tuple[str, ...]], hits) -> bool:
-    """Some retrieved sentence is about the topic: it names the topic and says something about every procedure
+def topic_covered(topic: tuple[str, tuple[str, ...]], texts) -> bool:
+    """Some sentence of `texts` (retrieved clauses, a lookup's answer) is about the topic: it names the topic and says something about every procedure
     asked (a clause listing 排污许可 among a monitoring result's uses does not cover 排污许可证延续; one about
     环评审批 without a number of days does not say how long it takes)."""
     name, asks = topic
     names = next(g for g in _ADMIN_TOPICS if g[0] == name)
     wanted = [dict(_ADMIN_ASKS)[a] for a in asks]
-    for h in hits:
-        for s in unit_sentences(body(h.text or "")):
+    for text in texts:
+        for s in unit_sentences(body(text or "")):
             if any(n in s for n in names) and all(_says(s, w) for w in wanted):
                 return True
     return False

@@ -11,7 +11,6 @@ import logging
 import re
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from jixiao.bot import cues, incentive_answer, tool_answers
 from jixiao.bot.abstention import HELP, NOT_ANSWERED, REASONS, abstain, slot_not_given
@@ -184,7 +183,7 @@ class Assistant:
                 return answer
             # "排污许可的自行监测频次能不能降": a 惠企 measure naming 排污许可 in passing does not answer the procedure
             topic = admin_topic(u.text)
-            if topic is not None and not topic_covered(topic, [SimpleNamespace(text=answer.detail or answer.text)]):
+            if topic is not None and not topic_covered(topic, [answer.detail or answer.text]):
                 fallback = self.passages.policy(u)
                 fallback.route_note = {"tool_not_covering": route.name, "topic": topic[0]}
                 return fallback

@@ -230,8 +230,8 @@ def test_administration_topic_not_covered_by_a_passing_mention(text, bot):
 
 def test_topic_covered_by_a_clause_about_it():
     hit = FakeHit("x", "t", "一、", "《t》 一、\n排污许可证有效期届满需要延续的，应当在届满前提出申请。", 0.9)
-    assert topic_covered(admin_topic("排污许可证到期了怎么延续"), [hit])
-    assert not topic_covered(admin_topic("排污许可证到期了怎么延续"), HITS)
+    assert topic_covered(admin_topic("排污许可证到期了怎么延续"), [hit.text])
+    assert not topic_covered(admin_topic("排污许可证到期了怎么延续"), [h.text for h in HITS])
 
 
 @pytest.mark.parametrize("text", ["聊城超许可排放浓度的企业还能报B级吗", "评A级对排污许可有什么要求",
